@@ -1,0 +1,391 @@
+#include "operator/api/v1alpha1/codec.h"
+
+#include <regex>
+
+namespace bgo::api {
+namespace {
+
+// Reads optional typed fields, recording a FieldError instead of throwing.
+class Reader {
+ public:
+  explicit Reader(std::vector<FieldError>& errors) : errors_(errors) {}
+
+  const json* child(const json& obj, const char* key, const std::string& path, bool want_object) {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return nullptr;
+    if (want_object && !it->is_object()) {
+      errors_.push_back({path, "must be an object"});
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  void readInt(const json& obj, const char* key, const std::string& path, int32_t& out) {
+    if (!obj.is_object()) return;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return;
+    if (!it->is_number_integer()) {
+      errors_.push_back({path, "must be an integer"});
+      return;
+    }
+    auto v = it->get<int64_t>();
+    if (v < INT32_MIN || v > INT32_MAX) {
+      errors_.push_back({path, "out of range"});
+      return;
+    }
+    out = static_cast<int32_t>(v);
+  }
+
+  void readBool(const json& obj, const char* key, const std::string& path, bool& out) {
+    if (!obj.is_object()) return;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return;
+    if (!it->is_boolean()) {
+      errors_.push_back({path, "must be true or false"});
+      return;
+    }
+    out = it->get<bool>();
+  }
+
+  void readString(const json& obj, const char* key, const std::string& path, std::string& out) {
+    if (!obj.is_object()) return;
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return;
+    if (!it->is_string()) {
+      errors_.push_back({path, "must be a string"});
+      return;
+    }
+    out = it->get<std::string>();
+  }
+
+ private:
+  std::vector<FieldError>& errors_;
+};
+
+bool isDnsName(const std::string& s) {
+  static const std::regex kDns(
+      R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
+  return !s.empty() && s.size() <= 253 && std::regex_match(s, kDns);
+}
+
+std::string str(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+int64_t i64(const json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+int32_t i32(const json& obj, const char* key) { return static_cast<int32_t>(i64(obj, key)); }
+
+void parseSpec(const json& spec, Spec& out, std::vector<FieldError>& errors) {
+  Reader r(errors);
+  if (!spec.is_object()) {
+    errors.push_back({"spec", "is required"});
+    return;
+  }
+  r.readInt(spec, "replicas", "spec.replicas", out.replicas);
+  r.readBool(spec, "paused", "spec.paused", out.paused);
+
+  if (auto it = spec.find("template"); it != spec.end() && it->is_object()) {
+    out.template_ = *it;
+  } else {
+    errors.push_back({"spec.template", "is required (a PodTemplateSpec)"});
+  }
+
+  if (const json* svc = r.child(spec, "service", "spec.service", true)) {
+    r.readInt(*svc, "port", "spec.service.port", out.service_port);
+    if (auto it = svc->find("targetPort"); it != svc->end() && !it->is_null()) {
+      if (it->is_number_integer() || it->is_string()) {
+        out.service_target_port = *it;
+      } else {
+        errors.push_back({"spec.service.targetPort", "must be a port number or a port name"});
+      }
+    }
+  }
+
+  if (const json* routing = r.child(spec, "routing", "spec.routing", true)) {
+    if (auto it = routing->find("entryPoints"); it != routing->end() && !it->is_null()) {
+      if (!it->is_array()) {
+        errors.push_back({"spec.routing.entryPoints", "must be a list of strings"});
+      } else {
+        out.entry_points.clear();
+        for (const auto& e : *it) {
+          if (e.is_string()) out.entry_points.push_back(e.get<std::string>());
+          else errors.push_back({"spec.routing.entryPoints", "must be a list of strings"});
+        }
+      }
+    }
+    r.readString(*routing, "host", "spec.routing.host", out.host);
+    if (const json* ph = r.child(*routing, "previewHosts", "spec.routing.previewHosts", true)) {
+      r.readString(*ph, "blue", "spec.routing.previewHosts.blue", out.preview_host_blue);
+      r.readString(*ph, "green", "spec.routing.previewHosts.green", out.preview_host_green);
+    }
+    if (auto it = routing->find("middlewares"); it != routing->end() && !it->is_null()) {
+      if (!it->is_array()) {
+        errors.push_back({"spec.routing.middlewares", "must be a list"});
+      } else {
+        for (std::size_t i = 0; i < it->size(); ++i) {
+          const json& m = (*it)[i];
+          MiddlewareRef ref{str(m, "name"), str(m, "namespace")};
+          if (ref.name.empty()) {
+            errors.push_back({"spec.routing.middlewares[" + std::to_string(i) + "].name",
+                              "is required"});
+          }
+          out.middlewares.push_back(ref);
+        }
+      }
+    }
+    if (auto it = routing->find("tls"); it != routing->end() && !it->is_null()) {
+      if (it->is_object()) out.tls = *it;
+      else errors.push_back({"spec.routing.tls", "must be an object"});
+    }
+    if (const json* ex = r.child(*routing, "existingIngressRoute",
+                                 "spec.routing.existingIngressRoute", true)) {
+      ExistingRoute e{str(*ex, "name"), str(*ex, "match")};
+      if (e.name.empty()) {
+        errors.push_back({"spec.routing.existingIngressRoute.name", "is required"});
+      }
+      if (e.match.empty()) {
+        errors.push_back({"spec.routing.existingIngressRoute.match", "is required"});
+      }
+      out.existing_route = e;
+    }
+  } else {
+    errors.push_back({"spec.routing", "is required"});
+  }
+
+  if (const json* p = r.child(spec, "promotion", "spec.promotion", true)) {
+    r.readBool(*p, "auto", "spec.promotion.auto", out.auto_promote);
+    r.readInt(*p, "readyForSeconds", "spec.promotion.readyForSeconds", out.ready_for_seconds);
+    r.readInt(*p, "progressDeadlineSeconds", "spec.promotion.progressDeadlineSeconds",
+              out.progress_deadline_seconds);
+  }
+  if (const json* s = r.child(spec, "scaleDown", "spec.scaleDown", true)) {
+    r.readInt(*s, "delaySeconds", "spec.scaleDown.delaySeconds", out.scale_down_delay_seconds);
+    r.readInt(*s, "standbyReplicas", "spec.scaleDown.standbyReplicas", out.standby_replicas);
+  }
+}
+
+}  // namespace
+
+std::string Parsed::errorSummary() const {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.str();
+  }
+  return out;
+}
+
+std::vector<FieldError> validateAndDefault(Spec& spec) {
+  std::vector<FieldError> errors;
+  if (spec.replicas < 0) errors.push_back({"spec.replicas", "must be >= 0"});
+  if (spec.template_.is_object()) {
+    const json& pod = spec.template_.value("spec", json::object());
+    const json& containers = pod.is_object() ? pod.value("containers", json()) : json();
+    if (!containers.is_array() || containers.empty()) {
+      errors.push_back({"spec.template.spec.containers", "must list at least one container"});
+    } else {
+      for (std::size_t i = 0; i < containers.size(); ++i) {
+        if (str(containers[i], "image").empty()) {
+          errors.push_back({"spec.template.spec.containers[" + std::to_string(i) + "].image",
+                            "is required"});
+        }
+      }
+    }
+  }
+  if (spec.service_port < 1 || spec.service_port > 65535) {
+    errors.push_back({"spec.service.port", "must be between 1 and 65535"});
+  }
+  if (spec.service_target_port.is_null()) spec.service_target_port = spec.service_port;
+  if (spec.service_target_port.is_number_integer()) {
+    auto p = spec.service_target_port.get<int64_t>();
+    if (p < 1 || p > 65535) {
+      errors.push_back({"spec.service.targetPort", "must be between 1 and 65535"});
+    }
+  }
+
+  const bool has_host = !spec.host.empty();
+  if (has_host == spec.existing_route.has_value()) {
+    errors.push_back({"spec.routing",
+                      "set exactly one of host (the operator owns the routes) or "
+                      "existingIngressRoute (patch a route you own)"});
+  }
+  if (has_host) {
+    if (!isDnsName(spec.host)) {
+      errors.push_back({"spec.routing.host", "must be a lowercase DNS name, got \"" + spec.host + "\""});
+    }
+    if (spec.preview_host_blue.empty()) spec.preview_host_blue = "blue." + spec.host;
+    if (spec.preview_host_green.empty()) spec.preview_host_green = "green." + spec.host;
+  }
+  for (auto [field, value] : {std::pair{"spec.routing.previewHosts.blue", &spec.preview_host_blue},
+                              std::pair{"spec.routing.previewHosts.green", &spec.preview_host_green}}) {
+    if (!value->empty() && !isDnsName(*value)) {
+      errors.push_back({field, "must be a lowercase DNS name, got \"" + *value + "\""});
+    }
+    if (!value->empty() && *value == spec.host) {
+      errors.push_back({field, "must differ from spec.routing.host"});
+    }
+  }
+  if (!spec.preview_host_blue.empty() && spec.preview_host_blue == spec.preview_host_green) {
+    errors.push_back({"spec.routing.previewHosts", "blue and green must differ"});
+  }
+  if (spec.entry_points.empty()) {
+    errors.push_back({"spec.routing.entryPoints", "must name at least one entry point"});
+  }
+  if (spec.ready_for_seconds < 0) {
+    errors.push_back({"spec.promotion.readyForSeconds", "must be >= 0"});
+  }
+  if (spec.progress_deadline_seconds <= spec.ready_for_seconds) {
+    errors.push_back({"spec.promotion.progressDeadlineSeconds",
+                      "must be greater than spec.promotion.readyForSeconds"});
+  }
+  if (spec.scale_down_delay_seconds < 0) {
+    errors.push_back({"spec.scaleDown.delaySeconds", "must be >= 0"});
+  }
+  if (spec.standby_replicas < 0) {
+    errors.push_back({"spec.scaleDown.standbyReplicas", "must be >= 0"});
+  } else if (spec.standby_replicas > spec.replicas) {
+    errors.push_back({"spec.scaleDown.standbyReplicas", "must not exceed spec.replicas"});
+  }
+  return errors;
+}
+
+core::Result<Parsed> parseRelease(const json& object) {
+  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) {
+    return core::fail(core::ErrorCode::kInvalid, "object has no metadata");
+  }
+  const json& meta = object["metadata"];
+  Parsed out;
+  Release& r = out.release;
+  r.name = str(meta, "name");
+  if (r.name.empty()) return core::fail(core::ErrorCode::kInvalid, "metadata.name is empty");
+  r.ns = str(meta, "namespace");
+  r.uid = str(meta, "uid");
+  r.generation = i64(meta, "generation");
+  r.resource_version = str(meta, "resourceVersion");
+  r.deleting = meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null();
+  if (auto it = meta.find("annotations"); it != meta.end() && it->is_object()) {
+    r.promote_request = str(*it, kAnnotationPromote);
+    r.abort_request = str(*it, kAnnotationAbort);
+  }
+  parseSpec(object.value("spec", json()), r.spec, out.errors);
+  auto more = validateAndDefault(r.spec);
+  out.errors.insert(out.errors.end(), more.begin(), more.end());
+  r.status = parseStatus(object.value("status", json::object()));
+  return out;
+}
+
+namespace {
+
+ColorStatus parseColorStatus(const json& j) {
+  ColorStatus c;
+  c.revision = str(j, "revision");
+  c.replicas = i32(j, "replicas");
+  c.ready_replicas = i32(j, "readyReplicas");
+  c.available_replicas = i32(j, "availableReplicas");
+  c.ready_endpoints = i32(j, "readyEndpoints");
+  c.image = str(j, "image");
+  return c;
+}
+
+json colorStatusToJson(const ColorStatus& c) {
+  json j = json::object();
+  if (!c.revision.empty()) j["revision"] = c.revision;
+  j["replicas"] = c.replicas;
+  j["readyReplicas"] = c.ready_replicas;
+  j["availableReplicas"] = c.available_replicas;
+  j["readyEndpoints"] = c.ready_endpoints;
+  if (!c.image.empty()) j["image"] = c.image;
+  return j;
+}
+
+void putIfSet(json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+
+}  // namespace
+
+Status parseStatus(const json& s) {
+  Status out;
+  if (!s.is_object()) return out;
+  out.observed_generation = i64(s, "observedGeneration");
+  out.active_color = str(s, "activeColor");
+  out.active_revision = str(s, "activeRevision");
+  out.preview_color = str(s, "previewColor");
+  out.preview_revision = str(s, "previewRevision");
+  out.stage = str(s, "stage");
+  out.message = str(s, "message");
+  if (auto it = s.find("colors"); it != s.end() && it->is_object()) {
+    if (it->contains("blue")) out.blue = parseColorStatus((*it)["blue"]);
+    if (it->contains("green")) out.green = parseColorStatus((*it)["green"]);
+  }
+  out.release_start_time = str(s, "releaseStartTime");
+  out.promotable_since = str(s, "promotableSince");
+  out.last_switch_time = str(s, "lastSwitchTime");
+  out.scale_down_at = str(s, "scaleDownAt");
+  if (auto it = s.find("history"); it != s.end() && it->is_array()) {
+    for (const auto& h : *it) {
+      out.history.push_back(
+          {str(h, "from"), str(h, "to"), str(h, "revision"), str(h, "time"), str(h, "reason")});
+    }
+  }
+  if (auto it = s.find("conditions"); it != s.end() && it->is_array()) {
+    for (const auto& c : *it) {
+      out.conditions.push_back({str(c, "type"), str(c, "status"), i64(c, "observedGeneration"),
+                                str(c, "lastTransitionTime"), str(c, "reason"), str(c, "message")});
+    }
+  }
+  return out;
+}
+
+json statusToJson(const Status& s) {
+  json j = json::object();
+  j["observedGeneration"] = s.observed_generation;
+  putIfSet(j, "activeColor", s.active_color);
+  putIfSet(j, "activeRevision", s.active_revision);
+  putIfSet(j, "previewColor", s.preview_color);
+  putIfSet(j, "previewRevision", s.preview_revision);
+  putIfSet(j, "stage", s.stage);
+  putIfSet(j, "message", s.message);
+  if (s.blue || s.green) {
+    json colors = json::object();
+    if (s.blue) colors["blue"] = colorStatusToJson(*s.blue);
+    if (s.green) colors["green"] = colorStatusToJson(*s.green);
+    j["colors"] = colors;
+  }
+  putIfSet(j, "releaseStartTime", s.release_start_time);
+  putIfSet(j, "promotableSince", s.promotable_since);
+  putIfSet(j, "lastSwitchTime", s.last_switch_time);
+  putIfSet(j, "scaleDownAt", s.scale_down_at);
+  if (!s.history.empty()) {
+    json h = json::array();
+    for (const auto& e : s.history) {
+      json item = {{"to", e.to}, {"revision", e.revision}, {"time", e.time}, {"reason", e.reason}};
+      if (!e.from.empty()) item["from"] = e.from;
+      h.push_back(item);
+    }
+    j["history"] = h;
+  }
+  if (!s.conditions.empty()) {
+    json cs = json::array();
+    for (const auto& c : s.conditions) {
+      cs.push_back({{"type", c.type},
+                    {"status", c.status},
+                    {"observedGeneration", c.observed_generation},
+                    {"lastTransitionTime", c.last_transition_time},
+                    {"reason", c.reason},
+                    {"message", c.message}});
+    }
+    j["conditions"] = cs;
+  }
+  return j;
+}
+
+}  // namespace bgo::api

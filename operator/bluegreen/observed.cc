@@ -1,0 +1,84 @@
+#include "operator/bluegreen/observed.h"
+
+#include <set>
+
+#include "operator/api/v1alpha1/types.h"
+
+namespace bgo::bluegreen {
+namespace {
+
+int64_t num(const json& j, const char* key) {
+  if (!j.is_object()) return 0;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+}  // namespace
+
+bool DeploymentView::caughtUp(int32_t want) const {
+  return exists() && want > 0 && spec_replicas == want && observed_generation >= generation &&
+         replicas == want && updated_replicas == want && ready_replicas == want &&
+         available_replicas == want;
+}
+
+bool ownedBy(const json& object, const std::string& uid) {
+  if (uid.empty() || !object.is_object()) return false;
+  const json& meta = object.value("metadata", json::object());
+  const json& refs = meta.is_object() ? meta.value("ownerReferences", json::array()) : json::array();
+  if (!refs.is_array()) return false;
+  for (const auto& ref : refs) {
+    if (ref.is_object() && ref.value("uid", "") == uid && ref.value("controller", false)) return true;
+  }
+  return false;
+}
+
+DeploymentView viewDeployment(ObjectPtr d, const std::string& release_uid) {
+  DeploymentView v;
+  if (!d) return v;
+  v.object = d;
+  v.owned = ownedBy(*d, release_uid);
+  const json& meta = d->value("metadata", json::object());
+  const json& labels = meta.value("labels", json::object());
+  if (labels.is_object()) v.revision = labels.value(api::kLabelRevision, "");
+  v.generation = num(meta, "generation");
+  const json& spec = d->value("spec", json::object());
+  v.spec_replicas = static_cast<int32_t>(spec.is_object() && spec.contains("replicas")
+                                             ? num(spec, "replicas")
+                                             : 1);  // API default
+  const json& containers =
+      spec.value("template", json::object()).value("spec", json::object()).value("containers",
+                                                                                  json::array());
+  if (containers.is_array() && !containers.empty() && containers[0].is_object()) {
+    v.image = containers[0].value("image", "");
+  }
+  const json& status = d->value("status", json::object());
+  v.observed_generation = num(status, "observedGeneration");
+  v.replicas = static_cast<int32_t>(num(status, "replicas"));
+  v.updated_replicas = static_cast<int32_t>(num(status, "updatedReplicas"));
+  v.ready_replicas = static_cast<int32_t>(num(status, "readyReplicas"));
+  v.available_replicas = static_cast<int32_t>(num(status, "availableReplicas"));
+  return v;
+}
+
+int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices) {
+  std::set<std::string> ready;
+  for (const auto& s : slices) {
+    if (!s || !s->is_object()) continue;
+    const json& eps = s->value("endpoints", json::array());
+    if (!eps.is_array()) continue;
+    for (const auto& ep : eps) {
+      if (!ep.is_object()) continue;
+      // A missing `ready` means unknown, which consumers treat as ready (EndpointSlice API).
+      const json& cond = ep.value("conditions", json::object());
+      bool is_ready = !cond.is_object() || cond.value("ready", true);
+      if (!is_ready) continue;
+      const json& addrs = ep.value("addresses", json::array());
+      if (addrs.is_array() && !addrs.empty() && addrs[0].is_string()) {
+        ready.insert(addrs[0].get<std::string>());
+      }
+    }
+  }
+  return static_cast<int32_t>(ready.size());
+}
+
+}  // namespace bgo::bluegreen

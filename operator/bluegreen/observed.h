@@ -1,0 +1,71 @@
+#pragma once
+// What the reconciler saw, gathered from the caches: the input of plan().
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/v1alpha1/codec.h"
+#include "operator/api/v1alpha1/types.h"
+#include "operator/core/clock.h"
+
+namespace bgo::bluegreen {
+
+using json = nlohmann::json;
+using api::Color;
+using ObjectPtr = std::shared_ptr<const json>;
+
+struct DeploymentView {
+  ObjectPtr object;            // null: does not exist
+  bool owned = false;          // controller ownerReference to this release
+  std::string revision;        // label bluegreen.io/revision
+  std::string image;           // first container's image
+  int32_t spec_replicas = 0;
+  int64_t generation = 0;
+  int64_t observed_generation = 0;
+  int32_t replicas = 0;
+  int32_t updated_replicas = 0;
+  int32_t ready_replicas = 0;
+  int32_t available_replicas = 0;
+
+  bool exists() const { return object != nullptr; }
+  // The rollout finished at `want` replicas: every replica updated, ready and available.
+  bool caughtUp(int32_t want) const;
+};
+
+struct ServiceView {
+  ObjectPtr object;
+  bool owned = false;
+  int32_t ready_endpoints = 0;  // distinct ready addresses in its EndpointSlices
+  bool exists() const { return object != nullptr; }
+};
+
+struct RouteView {
+  ObjectPtr object;
+  bool owned = false;
+  bool exists() const { return object != nullptr; }
+};
+
+struct Observed {
+  json release_object;          // as read (for the status write)
+  api::Parsed parsed;           // spec + status + validation errors
+  std::array<DeploymentView, 2> deployments;  // index by Color
+  std::array<ServiceView, 2> services;
+  RouteView main_route;         // managed `<name>` or the user's existingIngressRoute
+  RouteView preview_route;      // managed `<name>-preview`
+  core::WallTime now;
+
+  const api::Release& release() const { return parsed.release; }
+  const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }
+  const ServiceView& service(Color c) const { return services[static_cast<int>(c)]; }
+};
+
+// Builders from raw objects (used by the reconciler and tests).
+DeploymentView viewDeployment(ObjectPtr deployment, const std::string& release_uid);
+bool ownedBy(const json& object, const std::string& uid);
+// Counts distinct ready endpoint addresses over the slices of one Service.
+int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices);
+
+}  // namespace bgo::bluegreen

@@ -1,0 +1,603 @@
+#include "operator/bluegreen/plan.h"
+
+#include <algorithm>
+
+#include "operator/api/v1alpha1/revision.h"
+#include "operator/traffic/traefik/ingress_route.h"
+
+namespace bgo::bluegreen {
+
+using api::Stage;
+using core::gvrs::kDeployments;
+using core::gvrs::kIngressRoutes;
+using core::gvrs::kServices;
+
+bool covers(const json& live, const json& desired) {
+  if (desired.is_object()) {
+    if (!live.is_object()) return false;
+    for (auto it = desired.begin(); it != desired.end(); ++it) {
+      auto l = live.find(it.key());
+      if (l == live.end() || !covers(*l, it.value())) return false;
+    }
+    return true;
+  }
+  if (desired.is_array()) {
+    if (!live.is_array() || live.size() != desired.size()) return false;
+    for (std::size_t i = 0; i < desired.size(); ++i) {
+      if (!covers(live[i], desired[i])) return false;
+    }
+    return true;
+  }
+  return live == desired;
+}
+
+json ownedMeta(const api::Release& r, std::optional<Color> c) {
+  json labels{{api::kLabelName, r.name},
+              {api::kLabelManagedBy, api::kManagedByValue},
+              {api::kLabelRelease, r.name}};
+  if (c) labels[api::kLabelColor] = api::toString(*c);
+  return json{{"labels", labels},
+              {"ownerReferences", json::array({{{"apiVersion", api::kApiVersion},
+                                                {"kind", api::kKind},
+                                                {"name", r.name},
+                                                {"uid", r.uid},
+                                                {"controller", true},
+                                                {"blockOwnerDeletion", true}}})}};
+}
+
+json desiredDeployment(const api::Release& r, Color c, int32_t replicas) {
+  const std::string revision = api::revisionOf(r.spec.template_);
+  json meta = ownedMeta(r, c);
+  meta["name"] = r.name + "-" + api::toString(c);
+  meta["namespace"] = r.ns;
+  meta["labels"][api::kLabelRevision] = revision;
+  json tmpl = r.spec.template_;
+  if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object()) tmpl["metadata"] = json::object();
+  json& pod_labels = tmpl["metadata"]["labels"];
+  if (!pod_labels.is_object()) pod_labels = json::object();
+  pod_labels[api::kLabelName] = r.name;
+  pod_labels[api::kLabelRelease] = r.name;
+  pod_labels[api::kLabelColor] = api::toString(c);
+  pod_labels[api::kLabelRevision] = revision;
+  return json{{"apiVersion", "apps/v1"},
+              {"kind", "Deployment"},
+              {"metadata", meta},
+              {"spec",
+               {{"replicas", replicas},
+                {"selector",
+                 {{"matchLabels",
+                   {{api::kLabelRelease, r.name}, {api::kLabelColor, api::toString(c)}}}}},
+                {"template", tmpl}}}};
+}
+
+json desiredService(const api::Release& r, Color c) {
+  json meta = ownedMeta(r, c);
+  meta["name"] = r.name + "-" + api::toString(c);
+  meta["namespace"] = r.ns;
+  return json{{"apiVersion", "v1"},
+              {"kind", "Service"},
+              {"metadata", meta},
+              {"spec",
+               {{"selector", {{api::kLabelRelease, r.name}, {api::kLabelColor, api::toString(c)}}},
+                {"ports",
+                 json::array({{{"name", "http"},
+                               {"port", r.spec.service_port},
+                               {"targetPort", r.spec.service_target_port},
+                               {"protocol", "TCP"}}})}}}};
+}
+
+namespace {
+
+using Seconds = std::chrono::seconds;
+
+struct Verdict {
+  Stage stage = Stage::kStable;
+  std::string message;
+  bool ready = false;
+  std::string ready_reason;
+  bool reconciling = false;
+  std::string reconciling_reason;
+  bool stalled = false;
+  std::string stalled_reason;
+  bool preview_ready = false;
+  std::string preview_reason = "NoPreview";
+  std::string preview_message = "no release in flight";
+};
+
+class Planner {
+ public:
+  explicit Planner(const Observed& o)
+      : o_(o), r_(o.release()), spec_(r_.spec), now_(core::formatRfc3339(o.now)) {
+    p_.status = r_.status;
+    p_.status.observed_generation = r_.generation;
+    if (spec_.template_.is_object()) revision_ = api::revisionOf(spec_.template_);
+  }
+
+  Plan run();
+
+ private:
+  const DeploymentView& dep(Color c) const { return o_.deployment(c); }
+  api::Status& st() { return p_.status; }
+
+  void event(const char* type, const char* reason, std::string message) {
+    p_.events.push_back({type, reason, std::move(message)});
+  }
+  void act(Action::Kind kind, const core::Gvr& gvr, const std::string& name, json body,
+           std::string why) {
+    p_.actions.push_back({kind, gvr, r_.ns, name, std::move(body), std::move(why)});
+  }
+  void wakeAt(const std::string& rfc3339, Seconds offset = Seconds(0)) {
+    auto t = core::parseRfc3339(rfc3339);
+    if (!t) return;
+    auto at = *t + offset;
+    auto after = std::chrono::duration_cast<Seconds>(at - o_.now) + Seconds(1);
+    if (after < Seconds(1)) after = Seconds(1);
+    if (!p_.requeue_after || after < *p_.requeue_after) p_.requeue_after = after;
+  }
+  bool reached(const std::string& rfc3339, int seconds) const {
+    auto t = core::parseRfc3339(rfc3339);
+    return t && o_.now >= *t + Seconds(seconds);
+  }
+
+  std::string conflictingObject() const;
+  void fillColors();
+  void ensureServices();
+  void ensureDeploymentAt(Color c, int32_t replicas, const char* why);
+  void scaleTo(Color c, int32_t replicas, const char* why);
+  void ensureRoutes(std::optional<Color> main_color);
+  void switchTo(Color to, std::optional<Color> from, const char* reason);
+  bool gate(Color c, bool warm_rollback);
+  void settle(Color active);
+  void inFlight(Color active);
+  void initial();
+  void finish(Verdict v);
+
+  const Observed& o_;
+  const api::Release& r_;
+  const api::Spec& spec_;
+  const std::string now_;
+  std::string revision_;
+  Plan p_;
+  traefik::RouteTarget target_;
+  std::string route_problem_;  // existing route missing / no such match
+};
+
+std::string Planner::conflictingObject() const {
+  for (Color c : {Color::kBlue, Color::kGreen}) {
+    const std::string name = r_.name + "-" + api::toString(c);
+    if (dep(c).exists() && !dep(c).owned) return "Deployment " + name;
+    if (o_.service(c).exists() && !o_.service(c).owned) return "Service " + name;
+  }
+  if (!spec_.existing_route && o_.main_route.exists() && !o_.main_route.owned) {
+    return "IngressRoute " + traefik::mainRouteName(r_);
+  }
+  if (o_.preview_route.exists() && !o_.preview_route.owned) {
+    return "IngressRoute " + traefik::previewRouteName(r_);
+  }
+  return "";
+}
+
+void Planner::fillColors() {
+  for (Color c : {Color::kBlue, Color::kGreen}) {
+    std::optional<api::ColorStatus>& out = c == Color::kBlue ? st().blue : st().green;
+    const DeploymentView& d = dep(c);
+    if (!d.exists()) {
+      out.reset();
+      continue;
+    }
+    out = api::ColorStatus{d.revision,        d.spec_replicas, d.ready_replicas,
+                           d.available_replicas, o_.service(c).ready_endpoints, d.image};
+  }
+}
+
+void Planner::ensureServices() {
+  for (Color c : {Color::kBlue, Color::kGreen}) {
+    json want = desiredService(r_, c);
+    const ServiceView& s = o_.service(c);
+    if (!s.exists() || !covers(*s.object, want)) {
+      act(Action::Kind::kApply, kServices, want["metadata"]["name"], want,
+          std::string(s.exists() ? "update" : "create") + " Service for " + api::toString(c));
+    }
+  }
+}
+
+// Server-side apply of the current template to a color: only for a color that
+// runs (or is to run) the desired revision, since we hold only that template.
+void Planner::ensureDeploymentAt(Color c, int32_t replicas, const char* why) {
+  json want = desiredDeployment(r_, c, replicas);
+  const DeploymentView& d = dep(c);
+  if (d.exists() && covers(*d.object, want)) return;
+  act(Action::Kind::kApply, kDeployments, want["metadata"]["name"], want,
+      std::string(why) + ": revision " + revision_ + " on " + api::toString(c) + " at " +
+          std::to_string(replicas) + " replicas");
+}
+
+// Changes only spec.replicas: the color keeps whatever template it runs.
+void Planner::scaleTo(Color c, int32_t replicas, const char* why) {
+  const DeploymentView& d = dep(c);
+  if (!d.exists() || d.spec_replicas == replicas) return;
+  act(Action::Kind::kMergePatch, kDeployments, r_.name + "-" + api::toString(c),
+      json{{"spec", {{"replicas", replicas}}}},
+      std::string(why) + ": scale " + api::toString(c) + " from " +
+          std::to_string(d.spec_replicas) + " to " + std::to_string(replicas));
+}
+
+void Planner::ensureRoutes(std::optional<Color> main_color) {
+  if (!spec_.existing_route && main_color) {
+    json want = traefik::managedMainRoute(r_, *main_color, ownedMeta(r_, std::nullopt));
+    if (!o_.main_route.exists() || !covers(*o_.main_route.object, want)) {
+      act(Action::Kind::kApply, kIngressRoutes, want["metadata"]["name"], want,
+          "route " + spec_.host + " to " + api::toString(*main_color));
+    }
+  }
+  if (!spec_.preview_host_blue.empty() || !spec_.preview_host_green.empty()) {
+    json want = traefik::managedPreviewRoute(r_, ownedMeta(r_, std::nullopt));
+    if (!o_.preview_route.exists() || !covers(*o_.preview_route.object, want)) {
+      act(Action::Kind::kApply, kIngressRoutes, want["metadata"]["name"], want,
+          "preview routes for blue and green");
+    }
+  }
+}
+
+void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) {
+  const std::string what = traefik::mainMatch(r_);
+  if (spec_.existing_route) {
+    auto patch = traefik::switchPatch(*o_.main_route.object, r_, to);
+    if (!patch) return;  // route_problem_ already reports it
+    act(Action::Kind::kJsonPatch, kIngressRoutes, spec_.existing_route->name, *patch,
+        "switch " + what + " to " + api::toString(to));
+    ensureRoutes(std::nullopt);
+  } else {
+    ensureRoutes(to);
+  }
+  p_.switched = true;
+  const std::string from_s = from ? api::toString(*from) : "";
+  // The cache may not show our own switch yet; never record the same switch twice.
+  const bool recorded = !st().history.empty() && st().history.front().to == api::toString(to) &&
+                        st().history.front().revision == revision_ &&
+                        st().history.front().from == from_s;
+  if (!recorded) {
+    st().history.insert(st().history.begin(),
+                        api::HistoryEntry{from_s, api::toString(to), revision_, now_, reason});
+    if (st().history.size() > api::kMaxHistory) st().history.resize(api::kMaxHistory);
+    st().last_switch_time = now_;
+    st().scale_down_at = core::formatRfc3339(o_.now + Seconds(spec_.scale_down_delay_seconds));
+    std::string msg = "switched " + what + " from " +
+                      (from ? api::toString(*from) : target_.description.empty()
+                                                          ? std::string("nothing")
+                                                          : target_.description) +
+                      " to " + api::toString(to) + " (revision " + revision_ + ")";
+    event("Normal", std::string(reason) == "Rollback" ? "RolledBack" : "Switched", msg);
+  }
+}
+
+// Promotion gate: the Deployment caught up and the Service lists every replica
+// as a ready endpoint, continuously for readyForSeconds. A warm rollback target
+// (it served until the last switch and never scaled down) passes at once.
+bool Planner::gate(Color c, bool warm_rollback) {
+  const DeploymentView& d = dep(c);
+  const bool healthy =
+      d.caughtUp(spec_.replicas) && o_.service(c).ready_endpoints >= spec_.replicas;
+  if (!healthy) {
+    st().promotable_since.clear();
+    return false;
+  }
+  if (st().promotable_since.empty()) st().promotable_since = now_;
+  if (warm_rollback) return true;
+  if (reached(st().promotable_since, spec_.ready_for_seconds)) return true;
+  wakeAt(st().promotable_since, Seconds(spec_.ready_for_seconds));
+  return false;
+}
+
+void Planner::initial() {
+  // No color serves the main route yet: bring one up, then route to it.
+  Color target = (dep(Color::kGreen).revision == revision_ && dep(Color::kBlue).revision != revision_)
+                     ? Color::kGreen
+                     : Color::kBlue;
+  Color idle = api::other(target);
+  if (st().preview_revision != revision_ || st().release_start_time.empty()) {
+    st().release_start_time = now_;
+    st().promotable_since.clear();
+  }
+  st().preview_color = api::toString(target);
+  st().preview_revision = revision_;
+  ensureServices();
+  ensureDeploymentAt(target, spec_.replicas, "deploy");
+  if (!dep(idle).exists()) ensureDeploymentAt(idle, spec_.standby_replicas, "create standby");
+  if (dep(target).revision != revision_) {
+    event("Normal", "Deploying",
+          "deploying revision " + revision_ + " to " + api::toString(target) + " at " +
+              std::to_string(spec_.replicas) + " replicas");
+  }
+  Verdict v;
+  v.reconciling = true;
+  v.reconciling_reason = "Initializing";
+  v.ready_reason = "Initializing";
+  v.stage = Stage::kInitializing;
+  const bool promotable = dep(target).revision == revision_ && gate(target, false);
+  if (promotable && route_problem_.empty()) {
+    switchTo(target, std::nullopt, "Initial");
+    v.stage = Stage::kSwitching;
+    v.message = "routing " + traefik::mainMatch(r_) + " to " + api::toString(target);
+  } else if (reached(st().release_start_time, spec_.progress_deadline_seconds) && !promotable) {
+    v.stage = Stage::kFailed;
+    v.stalled = true;
+    v.stalled_reason = "ProgressDeadlineExceeded";
+    v.reconciling = false;
+    v.message = api::toString(target) + std::string(" did not become ready within ") +
+                std::to_string(spec_.progress_deadline_seconds) + "s";
+  } else {
+    v.message = "waiting for " + std::string(api::toString(target)) + " to become ready (" +
+                std::to_string(dep(target).ready_replicas) + "/" +
+                std::to_string(spec_.replicas) + " ready)";
+    wakeAt(st().release_start_time, Seconds(spec_.progress_deadline_seconds));
+  }
+  st().active_color.clear();
+  st().active_revision.clear();
+  finish(v);
+}
+
+void Planner::settle(Color active) {
+  const Color idle = api::other(active);
+  ensureDeploymentAt(active, spec_.replicas, "keep live");
+  const auto& h = st().history;
+  const bool warm = !h.empty() && h.front().to == api::toString(active) &&
+                    h.front().from == api::toString(idle) &&
+                    !reached(st().last_switch_time, spec_.scale_down_delay_seconds);
+  const int32_t idle_want = warm ? spec_.replicas : spec_.standby_replicas;
+  if (!dep(idle).exists()) {
+    ensureDeploymentAt(idle, spec_.standby_replicas, "create standby");
+  } else if (dep(idle).spec_replicas != idle_want) {
+    scaleTo(idle, idle_want, warm ? "keep warm for rollback" : "scale down after delay");
+    if (!warm && idle_want < dep(idle).spec_replicas) {
+      event("Normal", "ScaledDown",
+            std::string(api::toString(idle)) + " scaled to " + std::to_string(idle_want) +
+                " standby replicas");
+    }
+  }
+  st().preview_color.clear();
+  st().preview_revision.clear();
+  st().promotable_since.clear();
+  st().release_start_time.clear();
+  if (!warm) st().scale_down_at.clear();
+
+  Verdict v;
+  if (!dep(active).caughtUp(spec_.replicas) && spec_.replicas > 0) {
+    v.stage = Stage::kDeploying;
+    v.reconciling = true;
+    v.reconciling_reason = "Scaling";
+    v.ready_reason = "Scaling";
+    v.message = std::string(api::toString(active)) + " has " +
+                std::to_string(dep(active).available_replicas) + "/" +
+                std::to_string(spec_.replicas) + " available replicas";
+  } else if (warm) {
+    v.stage = Stage::kDraining;
+    v.reconciling = true;
+    v.reconciling_reason = "Draining";
+    v.ready_reason = "Draining";
+    v.message = std::string(api::toString(idle)) + " stays warm for rollback until " +
+                st().scale_down_at;
+    wakeAt(st().last_switch_time, Seconds(spec_.scale_down_delay_seconds));
+  } else if (!p_.actions.empty()) {
+    v.stage = Stage::kStable;
+    v.reconciling = true;
+    v.reconciling_reason = "Converging";
+    v.ready_reason = "Converging";
+    v.message = "applying " + std::to_string(p_.actions.size()) + " change(s)";
+  } else {
+    v.stage = Stage::kStable;
+    v.ready = true;
+    v.ready_reason = "Stable";
+    v.message = std::string(api::toString(active)) + " serves revision " + revision_ + " at " +
+                std::to_string(spec_.replicas) + " replicas";
+  }
+  finish(v);
+}
+
+void Planner::inFlight(Color active) {
+  const Color preview = api::other(active);
+  const bool fresh = st().preview_revision != revision_ || st().release_start_time.empty();
+  const std::string old_stage = st().stage;
+  if (fresh) {
+    st().release_start_time = now_;
+    st().promotable_since.clear();
+  }
+  st().preview_color = api::toString(preview);
+  st().preview_revision = revision_;
+  scaleTo(active, spec_.replicas, "keep live");  // the live color never shrinks mid-release
+
+  Verdict v;
+  v.reconciling = true;
+  v.ready_reason = "ReleaseInProgress";
+
+  if (r_.abort_request == revision_) {
+    scaleTo(preview, spec_.standby_replicas, "abort");
+    st().promotable_since.clear();
+    v.stage = Stage::kAborted;
+    v.reconciling = false;
+    v.stalled = true;
+    v.stalled_reason = "Aborted";
+    v.ready_reason = "Aborted";
+    v.message = "release of revision " + revision_ + " aborted; traffic stays on " +
+                api::toString(active) + "; change spec.template or remove the " +
+                api::kAnnotationAbort + " annotation to try again";
+    if (old_stage != api::toString(Stage::kAborted)) event("Normal", "Aborted", v.message);
+    finish(v);
+    return;
+  }
+
+  const auto& h = st().history;
+  const bool rollback = !h.empty() && h.front().from == api::toString(preview) &&
+                        h.front().to == api::toString(active) &&
+                        dep(preview).revision == revision_;
+  bool promotable = false;
+  if (!dep(preview).exists() || dep(preview).revision != revision_) {
+    ensureDeploymentAt(preview, spec_.replicas, "deploy");
+    event("Normal", "Deploying",
+          "deploying revision " + revision_ + " to " + api::toString(preview) + " at " +
+              std::to_string(spec_.replicas) + " replicas");
+    st().promotable_since.clear();
+  } else {
+    const bool warm = rollback && dep(preview).spec_replicas == spec_.replicas;
+    ensureDeploymentAt(preview, spec_.replicas, rollback ? "rollback" : "deploy");
+    promotable = gate(preview, warm);
+  }
+
+  const bool promote_requested = r_.promote_request == revision_;
+  const bool was_failed = old_stage == api::toString(Stage::kFailed) && !fresh;
+  const bool deadline = reached(st().release_start_time, spec_.progress_deadline_seconds);
+  v.preview_ready = promotable;
+  v.preview_reason = promotable ? "Promotable" : "NotReady";
+  v.preview_message = std::string(api::toString(preview)) + " " +
+                      std::to_string(dep(preview).ready_replicas) + "/" +
+                      std::to_string(spec_.replicas) + " ready, " +
+                      std::to_string(o_.service(preview).ready_endpoints) + " ready endpoints";
+
+  if ((was_failed || (deadline && !promotable)) && !promote_requested) {
+    v.stage = Stage::kFailed;
+    v.reconciling = false;
+    v.stalled = true;
+    v.stalled_reason = "ProgressDeadlineExceeded";
+    v.ready_reason = "ReleaseFailed";
+    v.message = "revision " + revision_ + " on " + api::toString(preview) +
+                " was not promotable within " + std::to_string(spec_.progress_deadline_seconds) +
+                "s; traffic stays on " + api::toString(active) + "; " + v.preview_message;
+    if (old_stage != api::toString(Stage::kFailed)) event("Warning", "Failed", v.message);
+  } else if (promotable && !route_problem_.empty()) {
+    v.stage = Stage::kAwaitingPromotion;
+    v.message = "cannot switch: " + route_problem_;
+  } else if (promotable && (spec_.auto_promote || promote_requested)) {
+    switchTo(preview, active, rollback ? "Rollback" : "Promoted");
+    v.stage = Stage::kSwitching;
+    v.message = "switching " + traefik::mainMatch(r_) + " to " + api::toString(preview);
+  } else if (promotable) {
+    v.stage = Stage::kAwaitingPromotion;
+    v.reconciling_reason = "AwaitingPromotion";
+    v.message = "revision " + revision_ + " on " + api::toString(preview) +
+                " is promotable; to switch: kubectl annotate bgr " + r_.name + " " +
+                api::kAnnotationPromote + "=" + revision_ + " --overwrite";
+    if (old_stage != api::toString(Stage::kAwaitingPromotion)) {
+      event("Normal", "Promotable", v.message);
+    }
+  } else {
+    v.stage = st().promotable_since.empty() ? Stage::kDeploying : Stage::kVerifying;
+    v.message = v.preview_message;
+    wakeAt(st().release_start_time, Seconds(spec_.progress_deadline_seconds));
+  }
+  if (v.reconciling && v.reconciling_reason.empty()) v.reconciling_reason = "ReleaseInProgress";
+  finish(v);
+}
+
+void setCondition(std::vector<api::Condition>& conds, const std::string& type, bool value,
+                  const std::string& reason, const std::string& message, int64_t generation,
+                  const std::string& now) {
+  const std::string status = value ? "True" : "False";
+  for (auto& c : conds) {
+    if (c.type != type) continue;
+    if (c.status != status) c.last_transition_time = now;
+    c.status = status;
+    c.reason = reason;
+    c.message = message;
+    c.observed_generation = generation;
+    return;
+  }
+  conds.push_back({type, status, generation, now, reason, message});
+}
+
+void Planner::finish(Verdict v) {
+  st().stage = api::toString(v.stage);
+  st().message = v.message;
+  auto& c = st().conditions;
+  const int64_t g = r_.generation;
+  setCondition(c, api::kCondReady, v.ready, v.ready ? "Stable" : v.ready_reason,
+               v.ready ? v.message : "not ready: " + v.message, g, now_);
+  setCondition(c, api::kCondReconciling, v.reconciling,
+               v.reconciling ? v.reconciling_reason : "Idle", v.reconciling ? v.message : "", g,
+               now_);
+  setCondition(c, api::kCondStalled, v.stalled, v.stalled ? v.stalled_reason : "None",
+               v.stalled ? v.message : "", g, now_);
+  setCondition(c, api::kCondPreviewReady, v.preview_ready, v.preview_reason, v.preview_message, g,
+               now_);
+  const bool on_current = !st().active_revision.empty() && st().active_revision == revision_;
+  setCondition(c, api::kCondTrafficSwitched, on_current || p_.switched,
+               on_current ? "OnCurrentRevision" : p_.switched ? "Switched" : "OnPreviousRevision",
+               st().active_color.empty() ? "no color serves the main route yet"
+                                         : traefik::mainMatch(r_) + " -> " + st().active_color,
+               g, now_);
+}
+
+Plan Planner::run() {
+  fillColors();
+  if (!o_.parsed.errors.empty()) {
+    Verdict v;
+    v.stage = Stage::kFailed;
+    v.stalled = true;
+    v.stalled_reason = "InvalidSpec";
+    v.ready_reason = "InvalidSpec";
+    v.message = "invalid spec: " + o_.parsed.errorSummary() + "; nothing was changed";
+    if (r_.status.stage != api::toString(Stage::kFailed) || r_.status.message != v.message) {
+      event("Warning", "InvalidSpec", v.message);
+    }
+    finish(v);
+    return std::move(p_);
+  }
+  if (std::string conflict = conflictingObject(); !conflict.empty()) {
+    Verdict v;
+    v.stage = Stage::kFailed;
+    v.stalled = true;
+    v.stalled_reason = "NameConflict";
+    v.ready_reason = "NameConflict";
+    v.message = conflict + " exists but is not owned by BlueGreenRelease " + r_.name +
+                "; the operator never takes over objects it did not create: rename the release "
+                "or remove that object";
+    if (r_.status.message != v.message) event("Warning", "NameConflict", v.message);
+    finish(v);
+    return std::move(p_);
+  }
+
+  const std::string match = traefik::mainMatch(r_);
+  if (o_.main_route.exists()) target_ = traefik::readTarget(*o_.main_route.object, match, r_);
+  if (spec_.existing_route) {
+    if (!o_.main_route.exists()) {
+      route_problem_ = "spec.routing.existingIngressRoute.name: IngressRoute " +
+                       spec_.existing_route->name + " not found in namespace " + r_.ns;
+    } else if (!target_.route_found) {
+      route_problem_ = "spec.routing.existingIngressRoute.match: IngressRoute " +
+                       spec_.existing_route->name + " has no route with match " + match;
+    }
+  }
+  std::optional<Color> active = target_.color;
+  st().active_color = active ? api::toString(*active) : "";
+  st().active_revision = active ? dep(*active).revision : "";
+
+  if (spec_.paused) {
+    Verdict v;
+    v.stage = Stage::kPaused;
+    v.ready = active && dep(*active).revision == revision_ && dep(*active).caughtUp(spec_.replicas);
+    v.ready_reason = "Paused";
+    v.message = "paused: observing only; set spec.paused=false to resume";
+    finish(v);
+    return std::move(p_);
+  }
+
+  if (!active) {
+    initial();
+  } else {
+    ensureServices();
+    ensureRoutes(*active);
+    if (dep(*active).revision == revision_) settle(*active);
+    else inFlight(*active);
+  }
+  if (!route_problem_.empty()) {
+    auto& c = st().conditions;
+    setCondition(c, api::kCondStalled, true, "RouteNotFound", route_problem_, r_.generation, now_);
+    st().message = route_problem_;
+  }
+  return std::move(p_);
+}
+
+}  // namespace
+
+Plan plan(const Observed& observed) { return Planner(observed).run(); }
+
+}  // namespace bgo::bluegreen

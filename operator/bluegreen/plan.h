@@ -1,0 +1,49 @@
+#pragma once
+// plan(): the pure heart of the operator. No I/O, no clock: everything comes in
+// through Observed (time included) and everything to do comes out as a Plan.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operator/bluegreen/observed.h"
+#include "operator/core/gvr.h"
+
+namespace bgo::bluegreen {
+
+struct Action {
+  enum class Kind { kApply, kMergePatch, kJsonPatch };
+  Kind kind = Kind::kApply;
+  core::Gvr gvr;
+  std::string ns;
+  std::string name;
+  json body;
+  std::string why;  // for logs: "deploy revision 8a01e2 to green at 3 replicas"
+};
+
+struct PlannedEvent {
+  std::string type;    // Normal | Warning
+  std::string reason;  // Deploying, Promotable, Switched, ScaledDown, RolledBack, Failed, Aborted, ...
+  std::string message;
+};
+
+struct Plan {
+  std::vector<Action> actions;
+  api::Status status;                       // the status to write (if it differs)
+  std::vector<PlannedEvent> events;
+  std::optional<std::chrono::seconds> requeue_after;  // time-based gate to look again at
+  bool switched = false;                    // this plan moves the main route
+};
+
+Plan plan(const Observed& observed);
+
+// Exposed for tests and the executor.
+json desiredDeployment(const api::Release& r, Color c, int32_t replicas);
+json desiredService(const api::Release& r, Color c);
+json ownedMeta(const api::Release& r, std::optional<Color> c);
+// true when every field of `desired` is present and equal in `live`
+// (objects: subset of keys; arrays: same length, element-wise).
+bool covers(const json& live, const json& desired);
+
+}  // namespace bgo::bluegreen
