@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the programs of the test control plane from their Go modules into
+# $BGO_BIN_CACHE/<program>-<version>/ (default ~/.cache/bluegreen-operator/bin) and skips what is cached.
+# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm (default: all, in that order)
+#   BGO_BUILD_FORCE=1 rebuilds even when cached.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/versions.sh"
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+
+# Cache folder of a program (also used by start.sh through bin_dir).
+bin_dir() {
+  case $1 in
+    kube) echo "$BGO_BIN_CACHE/kube-$KUBE_VERSION" ;;
+    etcd) echo "$BGO_BIN_CACHE/etcd-$ETCD_VERSION" ;;
+    traefik) echo "$BGO_BIN_CACHE/traefik-$TRAEFIK_VERSION" ;;
+    helm) echo "$BGO_BIN_CACHE/helm-$HELM_VERSION" ;;
+    # our own program: keyed by a hash of its sources so an edit rebuilds it
+    nodesim) echo "$BGO_BIN_CACHE/nodesim-$(cat "$here"/nodesim/go.mod "$here"/nodesim/go.sum "$here"/nodesim/*.go | sha256sum | cut -c1-12)" ;;
+    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm)" >&2; return 1 ;;
+  esac
+}
+binaries() {
+  case $1 in
+    kube) echo kube-apiserver kube-controller-manager kubectl ;;
+    *) echo "$1" ;;
+  esac
+}
+if [[ ${1:-} == --bin-dir ]]; then bin_dir "$2"; exit; fi
+
+kube_ldflags() {
+  # /version must report the real release (Helm's kubeVersion checks and clients read it). The build date is
+  # the module's publication time from the proxy, so the flags (and the build) are reproducible.
+  local info date minor=${KUBE_VERSION#v1.}
+  info=$(cd "$here/kube" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^[[:space:]]*"Info": "\(.*\)",$/\1/p')
+  date=$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info")
+  local f="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    f+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor%%.*}"
+    f+=" -X $pkg.gitTreeState=clean -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.buildDate=$date"
+  done
+  echo "$f"
+}
+
+build_one() {
+  local prog=$1 dest tmp start pkgs ldflags="-s -w" b missing=0
+  dest=$(bin_dir "$prog")
+  for b in $(binaries "$prog"); do [[ -x $dest/$b ]] || missing=1; done
+  if (( ! missing )) && [[ -z ${BGO_BUILD_FORCE:-} ]]; then
+    echo "build.sh: $prog cached in $dest"
+    return
+  fi
+  case $prog in
+    kube) pkgs="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl"
+          ldflags=$(kube_ldflags) ;;
+    etcd) pkgs=go.etcd.io/etcd/server/v3 ;;
+    nodesim) pkgs=. ;;
+    traefik) pkgs=github.com/traefik/traefik/v3/cmd/traefik
+             ldflags+=" -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" ;;
+    helm) pkgs=helm.sh/helm/v3/cmd/helm
+          ldflags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
+  esac
+  echo "build.sh: building $prog into $dest ..."
+  start=$(date +%s)
+  mkdir -p "$BGO_BIN_CACHE"
+  tmp=$(mktemp -d "$BGO_BIN_CACHE/.$prog.XXXXXX")
+  # Build into a temporary folder and move it into place, so an interrupted build never looks cached.
+  # shellcheck disable=SC2086
+  if ! (cd "$here/$prog" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pkgs); then
+    rm -rf "$tmp"
+    echo "build.sh: building $prog FAILED" >&2
+    return 1
+  fi
+  if [[ $prog == etcd ]]; then # go names the binary after the module path (server); call it etcd
+    for b in "$tmp"/*; do [[ $b == "$tmp/etcd" ]] || mv "$b" "$tmp/etcd"; done
+  fi
+  chmod 755 "$tmp"
+  rm -rf "$dest"
+  mv "$tmp" "$dest"
+  local secs=$(( $(date +%s) - start ))
+  echo "build.sh: built $prog in ${secs}s"
+  echo "$(date -u +%FT%TZ) $prog $(basename "$dest") ${secs}s" >> "$BGO_BIN_CACHE/build-times.log"
+}
+
+progs=("$@")
+(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm)
+total_start=$(date +%s)
+exec 9>"$(mkdir -p "$BGO_BIN_CACHE" && echo "$BGO_BIN_CACHE/.build.lock")"
+flock 9 # one build at a time: concurrent callers wait, then find the binaries cached
+for p in "${progs[@]}"; do build_one "$p"; done
+echo "build.sh: done in $(( $(date +%s) - total_start ))s"

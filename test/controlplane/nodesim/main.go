@@ -1,0 +1,322 @@
+// nodesim plays the kubelet for the test control plane: it registers Ready nodes, binds Pending pods (there
+// is no scheduler), reports them Running and Ready with an address from 198.18.0.0/16, and finishes pods
+// being deleted. Pod annotations make pods misbehave on purpose:
+//
+//	sim.bluegreen.io/ready: "false"            Running but never Ready
+//	sim.bluegreen.io/crash: "true"             CrashLoopBackOff, restartCount rising, never Ready
+//	sim.bluegreen.io/ready-after-seconds: "N"  Ready N seconds after the pod started
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"log"
+	"net/netip"
+	"os/exec"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	listers "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/workqueue"
+)
+
+const (
+	annReady      = "sim.bluegreen.io/ready"
+	annCrash      = "sim.bluegreen.io/crash"
+	annReadyAfter = "sim.bluegreen.io/ready-after-seconds"
+	crashInterval = 3 * time.Second
+)
+
+type sim struct {
+	client  kubernetes.Interface
+	pods    listers.PodLister
+	queue   workqueue.TypedRateLimitingInterface[string]
+	nodes   []string
+	nodeIPs map[string]string
+	podHook string // optional executable run as `hook up|down <namespace> <pod> <ip>` (real backends, later)
+
+	mu   sync.Mutex
+	used map[string]string // pod IP -> namespace/name
+	next uint32            // next offset into 198.18.0.0/15 to try
+	rr   int               // round-robin node choice
+}
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the API server")
+	nodeCount := flag.Int("nodes", 2, "number of simulated nodes")
+	prefix := flag.String("node-prefix", "sim-node-", "node name prefix")
+	podHook := flag.String("pod-hook", "", "executable called as `<hook> up|down <namespace> <pod> <ip>` when a pod gets or loses its address")
+	flag.Parse()
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err != nil {
+		log.Fatalf("kubeconfig: %v", err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	s := &sim{client: kubernetes.NewForConfigOrDie(cfg), nodeIPs: map[string]string{}, used: map[string]string{},
+		podHook: *podHook, queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())}
+	ctx := context.Background()
+	for i := 0; i < *nodeCount; i++ {
+		name := fmt.Sprintf("%s%d", *prefix, i)
+		s.nodeIPs[name] = fmt.Sprintf("198.19.255.%d", i+1) // node addresses: top of the range, pods: bottom
+		s.nodes = append(s.nodes, name)
+		for err := s.registerNode(ctx, name); err != nil; err = s.registerNode(ctx, name) {
+			log.Printf("register node %s: %v (retrying)", name, err)
+			time.Sleep(time.Second)
+		}
+	}
+
+	factory := informers.NewSharedInformerFactory(s.client, 0)
+	inf := factory.Core().V1().Pods()
+	s.pods = inf.Lister()
+	enqueue := func(obj any) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
+			s.queue.Add(key)
+		}
+	}
+	inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: enqueue,
+		UpdateFunc: func(_, obj any) { enqueue(obj) }, DeleteFunc: enqueue})
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+	// Remember addresses already handed out (nodesim may have been restarted) before giving out new ones.
+	pods, _ := s.pods.List(labels.Everything())
+	for _, p := range pods {
+		if p.Status.PodIP != "" {
+			s.used[p.Status.PodIP] = p.Namespace + "/" + p.Name
+		}
+	}
+	log.Printf("nodesim ready: nodes %v, %d existing pods", s.nodes, len(pods))
+	for w := 0; w < 4; w++ {
+		go func() {
+			for s.work(ctx) {
+			}
+		}()
+	}
+	select {}
+}
+
+func (s *sim) registerNode(ctx context.Context, name string) error {
+	qty := resource.MustParse
+	res := corev1.ResourceList{corev1.ResourceCPU: qty("32"), corev1.ResourceMemory: qty("128Gi"), corev1.ResourcePods: qty("500")}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "sim.bluegreen.io/node": "true"}}}
+	cur, err := s.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		cur, err = s.client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return err
+	}
+	if len(cur.Spec.Taints) > 0 { // the TaintNodesByCondition admission adds not-ready; this plays node-lifecycle
+		cur.Spec.Taints = nil
+		if cur, err = s.client.CoreV1().Nodes().Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+			return err
+		}
+	}
+	now := metav1.Now()
+	cur.Status.Capacity, cur.Status.Allocatable = res, res
+	cur.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: s.nodeIPs[name]},
+		{Type: corev1.NodeHostName, Address: name}}
+	cur.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
+		Reason: "KubeletReady", Message: "simulated", LastHeartbeatTime: now, LastTransitionTime: now}}
+	cur.Status.NodeInfo.KubeletVersion = "v0.0.0-nodesim"
+	_, err = s.client.CoreV1().Nodes().UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+	return err
+}
+
+func (s *sim) work(ctx context.Context) bool {
+	key, quit := s.queue.Get()
+	if quit {
+		return false
+	}
+	defer s.queue.Done(key)
+	if requeue, err := s.sync(ctx, key); err != nil {
+		log.Printf("%s: %v", key, err)
+		s.queue.AddRateLimited(key)
+	} else {
+		s.queue.Forget(key)
+		if requeue > 0 {
+			s.queue.AddAfter(key, requeue)
+		}
+	}
+	return true
+}
+
+// sync moves one pod one step towards what its annotations ask for; it returns when to look again.
+func (s *sim) sync(ctx context.Context, key string) (time.Duration, error) {
+	ns, name, _ := cache.SplitMetaNamespaceKey(key)
+	pod, err := s.pods.Pods(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		s.release(key)
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	if pod.DeletionTimestamp != nil { // the kubelet's part of graceful deletion
+		err := s.client.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: new(int64),
+			Preconditions: &metav1.Preconditions{UID: &pod.UID}})
+		if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			s.release(key)
+			return 0, nil
+		}
+		return 0, err
+	}
+	if pod.Spec.NodeName == "" {
+		s.mu.Lock()
+		node := s.nodes[s.rr%len(s.nodes)]
+		s.rr++
+		s.mu.Unlock()
+		return 0, s.client.CoreV1().Pods(ns).Bind(ctx, &corev1.Binding{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, UID: pod.UID},
+			Target:     corev1.ObjectReference{Kind: "Node", Name: node}}, metav1.CreateOptions{})
+	}
+	if _, ours := s.nodeIPs[pod.Spec.NodeName]; !ours || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return 0, nil
+	}
+
+	now := metav1.Now()
+	st := pod.Status.DeepCopy()
+	if st.PodIP == "" {
+		ip, err := s.allocate(key)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.runHook("up", pod, ip); err != nil {
+			s.release(key)
+			return 0, err
+		}
+		st.PodIP, st.PodIPs = ip, []corev1.PodIP{{IP: ip}}
+	}
+	st.Phase, st.HostIP = corev1.PodRunning, s.nodeIPs[pod.Spec.NodeName]
+	st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
+	if st.StartTime == nil {
+		st.StartTime = &now
+	}
+	crash := pod.Annotations[annCrash] == "true"
+	ready, requeue := !crash && pod.Annotations[annReady] != "false", time.Duration(0)
+	if n, err := strconv.Atoi(pod.Annotations[annReadyAfter]); err == nil && ready {
+		if wait := st.StartTime.Add(time.Duration(n) * time.Second).Sub(now.Time); wait > 0 {
+			ready, requeue = false, wait+100*time.Millisecond
+		}
+	}
+	old := map[string]corev1.ContainerStatus{}
+	for _, cs := range st.ContainerStatuses {
+		old[cs.Name] = cs
+	}
+	st.ContainerStatuses = nil
+	for _, c := range pod.Spec.Containers {
+		cs := old[c.Name]
+		cs.Name, cs.Image, cs.ImageID, cs.Ready = c.Name, c.Image, "sim://"+c.Image, ready
+		cs.ContainerID = "sim://" + string(pod.UID) + "/" + c.Name
+		if crash { // one more restart every crashInterval, never running for long
+			last := cs.LastTerminationState.Terminated
+			if last == nil || now.Sub(last.FinishedAt.Time) >= crashInterval {
+				cs.RestartCount++
+				cs.LastTerminationState = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+					ExitCode: 1, Reason: "Error", StartedAt: now, FinishedAt: now}}
+				last = cs.LastTerminationState.Terminated
+			}
+			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
+				Message: "simulated crash (" + annCrash + ")"}}
+			requeue = crashInterval - now.Sub(last.FinishedAt.Time) + 100*time.Millisecond
+		} else if cs.State.Running == nil {
+			cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
+		}
+		started := !crash
+		cs.Started = &started
+		st.ContainerStatuses = append(st.ContainerStatuses, cs)
+	}
+	readyStatus := map[bool]corev1.ConditionStatus{true: corev1.ConditionTrue, false: corev1.ConditionFalse}[ready]
+	for _, c := range []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodScheduled} {
+		setCondition(st, c, corev1.ConditionTrue, now)
+	}
+	setCondition(st, corev1.ContainersReady, readyStatus, now)
+	setCondition(st, corev1.PodReady, readyStatus, now)
+	if equality.Semantic.DeepEqual(st, &pod.Status) {
+		return requeue, nil
+	}
+	upd := pod.DeepCopy()
+	upd.Status = *st
+	_, err = s.client.CoreV1().Pods(ns).UpdateStatus(ctx, upd, metav1.UpdateOptions{})
+	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		return 0, nil // a newer event is queued already
+	}
+	return requeue, err
+}
+
+func setCondition(st *corev1.PodStatus, t corev1.PodConditionType, v corev1.ConditionStatus, now metav1.Time) {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == t {
+			if st.Conditions[i].Status != v {
+				st.Conditions[i].Status, st.Conditions[i].LastTransitionTime = v, now
+			}
+			return
+		}
+	}
+	st.Conditions = append(st.Conditions, corev1.PodCondition{Type: t, Status: v, LastTransitionTime: now})
+}
+
+// allocate hands out the next free pod address of 198.18.0.0/16, skipping .0, .1 and .255 of every /24
+// (198.18.0.1 is kept for the host side of a test network namespace). The rest of 198.18.0.0/15 is for
+// Service cluster IPs (198.19.0.0/20, see start.sh) and node addresses (198.19.255.0/24).
+func (s *sim) allocate(key string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	base := binary.BigEndian.Uint32(netip.MustParseAddr("198.18.0.0").AsSlice())
+	for tries := uint32(0); tries < 1<<16; tries++ {
+		off := s.next % (1 << 16)
+		s.next++
+		if b := off & 0xff; b <= 1 || b == 255 {
+			continue
+		}
+		var a [4]byte
+		binary.BigEndian.PutUint32(a[:], base+off)
+		if ip := netip.AddrFrom4(a).String(); s.used[ip] == "" {
+			s.used[ip] = key
+			return ip, nil
+		}
+	}
+	return "", fmt.Errorf("pod address range 198.18.0.0/16 exhausted")
+}
+
+func (s *sim) release(key string) {
+	s.mu.Lock()
+	var freed string
+	for ip, k := range s.used {
+		if k == key {
+			freed = ip
+			delete(s.used, ip)
+		}
+	}
+	s.mu.Unlock()
+	if freed != "" {
+		ns, name, _ := cache.SplitMetaNamespaceKey(key)
+		if err := s.runHook("down", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}, freed); err != nil {
+			log.Printf("%s: %v", key, err)
+		}
+	}
+}
+
+func (s *sim) runHook(op string, pod *corev1.Pod, ip string) error {
+	if s.podHook == "" {
+		return nil
+	}
+	out, err := exec.Command(s.podHook, op, pod.Namespace, pod.Name, ip).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pod hook %s: %v: %s", op, err, out)
+	}
+	return nil
+}
