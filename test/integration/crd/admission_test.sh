@@ -47,7 +47,7 @@ for _ in $(seq 1 60); do
   k get bgr -n default >/dev/null 2>&1 && break
   sleep 0.5
 done
-k get bluegreenreleases.bluegreen.io -n default >/dev/null || { echo "FAIL: bgr not served"; exit 1; }
+k get bluegreenreleases.bluegreen.io -n default >/dev/null 2>&1 || { echo "FAIL: bgr not served"; exit 1; }
 
 ns=default
 dry() { k apply --dry-run=server --validate=strict -n "$ns" "$@"; }
@@ -133,6 +133,15 @@ if out=$(sed -e "s/name: minimal/name: $obj/" -e 's/^spec:/spec:\n  paused: true
   else
     fail "a well-formed status was rejected: $out"
   fi
+  # The Argo CD health check's fixtures (test/unit/gitops/fixtures) must be objects this CRD accepts.
+  for f in "$repo"/test/unit/gitops/fixtures/*.json; do
+    fx=$(basename "$f")
+    spec_obj=$(jq '.object | del(.status) | .metadata = {name: "fixture"}' "$f")
+    if ! out=$(dry -f - <<<"$spec_obj" 2>&1); then fail "fixture $fx: spec rejected: $out"; continue; fi
+    st=$(jq -c '{status: (.object.status // {})}' "$f")
+    if out=$(status_patch "$st"); then pass "fixture $fx: spec and status accepted"
+    else fail "fixture $fx: status rejected: $out"; fi
+  done
 else
   fail "could not create $obj: $out"
 fi
