@@ -1,0 +1,462 @@
+// Table and scenario tests of plan(): observed state -> actions and status.
+#include <gtest/gtest.h>
+
+#include "operator/api/v1alpha1/revision.h"
+#include "unit/bluegreen/world.h"
+
+namespace bgo::bluegreen {
+namespace {
+
+using testworld::podTemplate;
+using testworld::releaseObject;
+using testworld::World;
+using namespace std::chrono_literals;
+
+bool hasAction(const Plan& p, Action::Kind kind, const std::string& name) {
+  for (const auto& a : p.actions) {
+    if (a.kind == kind && a.name == name) return true;
+  }
+  return false;
+}
+bool hasEvent(const Plan& p, const std::string& reason) {
+  for (const auto& e : p.events) {
+    if (e.reason == reason) return true;
+  }
+  return false;
+}
+
+// Brings a fresh release to Stable on blue.
+World stableOnBlue(json spec_extra = json::object()) {
+  World w(releaseObject("shop:1.0", spec_extra));
+  w.settle();
+  return w;
+}
+
+// Invariant checked after every step in scenarios: the main route only ever
+// names a color whose every replica is ready.
+void expectMainRouteReady(World& w) {
+  const std::string svc = w.mainRouteService();
+  if (svc.empty()) return;
+  const json& d = w.objects()["Deployment/" + svc];
+  int want = w.release()["spec"]["replicas"];
+  EXPECT_EQ(d["status"].value("readyReplicas", 0), want) << "main route names " << svc;
+}
+
+TEST(PlanTest, CreateDeploysBlueAndWaitsBeforeRouting) {
+  World w(releaseObject("shop:1.0"));
+  Plan p = w.step();
+  EXPECT_TRUE(hasAction(p, Action::Kind::kApply, "shop-blue"));
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  EXPECT_EQ(w.replicasOf("shop-green"), 0);
+  EXPECT_TRUE(w.objects().count("Service/shop-blue"));
+  EXPECT_TRUE(w.objects().count("Service/shop-green"));
+  EXPECT_EQ(w.mainRouteService(), "");
+  EXPECT_EQ(w.stage(), "Initializing");
+  EXPECT_EQ(w.condition("Reconciling"), "True");
+  EXPECT_EQ(w.condition("Ready"), "False");
+  EXPECT_TRUE(hasEvent(p, "Deploying"));
+}
+
+TEST(PlanTest, CreateRoutesMainHostToBlueOnceReadyForElapsed) {
+  World w(releaseObject("shop:1.0"));
+  w.step();
+  w.converge();
+  Plan p = w.step();  // healthy now: the readyFor clock starts
+  EXPECT_EQ(w.mainRouteService(), "");
+  ASSERT_TRUE(p.requeue_after.has_value());
+  EXPECT_LE(*p.requeue_after, 11s);
+  w.advance(10s);
+  p = w.step();
+  EXPECT_TRUE(p.switched);
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  EXPECT_TRUE(w.objects().count("IngressRoute/shop-preview"));
+  EXPECT_EQ(w.stage(), "Switching");
+  p = w.step();
+  EXPECT_EQ(w.stage(), "Stable");
+  EXPECT_EQ(w.condition("Ready"), "True");
+  EXPECT_EQ(w.condition("Reconciling"), "False");
+  EXPECT_EQ(w.condition("Stalled"), "False");
+  EXPECT_EQ(w.release()["status"]["activeColor"], "blue");
+  EXPECT_EQ(w.release()["status"]["history"][0]["reason"], "Initial");
+}
+
+TEST(PlanTest, SettledReleaseCostsZeroWrites) {
+  World w = stableOnBlue();
+  w.advance(5s);
+  int before = w.writes;
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.writes, before) << "a settled release must not write, not even its status";
+  EXPECT_FALSE(p.requeue_after.has_value());
+}
+
+TEST(PlanTest, PreviewRouteNamesBothColorsOnTheirHosts) {
+  World w = stableOnBlue();
+  const json& routes = w.objects()["IngressRoute/shop-preview"]["spec"]["routes"];
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes[0]["match"], "Host(`blue.shop.example.com`)");
+  EXPECT_EQ(routes[0]["services"][0]["name"], "shop-blue");
+  EXPECT_EQ(routes[1]["match"], "Host(`green.shop.example.com`)");
+  EXPECT_EQ(routes[1]["services"][0]["name"], "shop-green");
+  EXPECT_EQ(routes[1]["services"][0]["port"], 80);
+}
+
+TEST(PlanTest, NewImageGoesToGreenAndSwitchesOnlyWhenPromotable) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  const std::string r2 = api::revisionOf(podTemplate("shop:2.0"));
+  Plan p = w.step();
+  EXPECT_EQ(w.revisionOf("shop-green"), r2);
+  EXPECT_EQ(w.replicasOf("shop-green"), 3);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  EXPECT_EQ(w.stage(), "Deploying");
+  EXPECT_EQ(w.release()["status"]["previewColor"], "green");
+  EXPECT_EQ(w.release()["status"]["previewRevision"], r2);
+  w.ready_limit["green"] = 2;  // one pod still starting
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.stage(), "Deploying");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.ready_limit["green"] = -1;
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.stage(), "Verifying");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.advance(9s);
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "shop-blue") << "readyForSeconds not yet elapsed";
+  w.advance(1s);
+  p = w.step();
+  EXPECT_TRUE(p.switched);
+  EXPECT_TRUE(hasEvent(p, "Switched"));
+  EXPECT_EQ(w.mainRouteService(), "shop-green");
+  EXPECT_EQ(w.release()["status"]["history"][0]["from"], "blue");
+  EXPECT_EQ(w.release()["status"]["history"][0]["to"], "green");
+}
+
+TEST(PlanTest, OldColorStaysWarmForDelayThenGoesToStandby) {
+  World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", 30}, {"standbyReplicas", 1}}}});
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(10s);
+  w.step();  // switch
+  ASSERT_EQ(w.mainRouteService(), "shop-green");
+  w.advance(1s);
+  Plan p = w.step();
+  EXPECT_EQ(w.stage(), "Draining");
+  EXPECT_EQ(w.condition("Ready"), "False");
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  ASSERT_TRUE(p.requeue_after.has_value());
+  w.advance(28s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "scaled down before delaySeconds";
+  w.advance(2s);
+  p = w.step();
+  EXPECT_TRUE(hasEvent(p, "ScaledDown"));
+  EXPECT_EQ(w.replicasOf("shop-blue"), 1);
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.stage(), "Stable");
+  EXPECT_EQ(w.condition("Ready"), "True");
+  EXPECT_EQ(w.revisionOf("shop-blue"), api::revisionOf(podTemplate("shop:1.0")))
+      << "the standby color keeps its old revision for a later rollback";
+}
+
+TEST(PlanTest, NeverReadyReleaseFailsAtDeadlineAndLeavesTrafficAlone) {
+  World w = stableOnBlue(json{{"promotion", {{"progressDeadlineSeconds", 120}}}});
+  w.setImage("shop:broken");
+  w.ready_limit["green"] = 0;
+  for (int i = 0; i < 130; ++i) {
+    w.step();
+    w.converge();
+    expectMainRouteReady(w);
+    w.advance(1s);
+  }
+  w.step();
+  EXPECT_EQ(w.stage(), "Failed");
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  EXPECT_EQ(w.condition("Ready"), "False");
+  EXPECT_EQ(w.condition("Reconciling"), "False");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  EXPECT_EQ(w.replicasOf("shop-green"), 3) << "the failed color is left for inspection";
+  // Becoming ready later does not switch a failed release by itself.
+  w.ready_limit["green"] = -1;
+  w.converge();
+  w.advance(60s);
+  w.step();
+  EXPECT_EQ(w.stage(), "Failed");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+}
+
+TEST(PlanTest, FailedReleaseCanBePromotedExplicitly) {
+  World w = stableOnBlue(json{{"promotion", {{"progressDeadlineSeconds", 30}}}});
+  w.setImage("shop:slow");
+  w.ready_limit["green"] = 0;
+  for (int i = 0; i < 40; ++i) {
+    w.step();
+    w.converge();
+    w.advance(1s);
+  }
+  ASSERT_EQ(w.stage(), "Failed");
+  w.ready_limit["green"] = -1;
+  w.converge();
+  w.annotate(api::kAnnotationPromote, api::revisionOf(podTemplate("shop:slow")));
+  w.step();
+  w.advance(10s);
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "shop-green");
+}
+
+TEST(PlanTest, ManualPromotionWaitsForTheRequestOfThatRevision) {
+  World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
+  w.setImage("shop:2.0");
+  const std::string r2 = api::revisionOf(podTemplate("shop:2.0"));
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(11s);
+  Plan p = w.step();
+  EXPECT_EQ(w.stage(), "AwaitingPromotion");
+  EXPECT_TRUE(hasEvent(p, "Promotable"));
+  EXPECT_EQ(w.condition("PreviewReady"), "True");
+  EXPECT_EQ(w.condition("Reconciling"), "True");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.annotate(api::kAnnotationPromote, "0000000000");  // a stale request
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.annotate(api::kAnnotationPromote, r2);
+  p = w.step();
+  EXPECT_TRUE(p.switched);
+  EXPECT_EQ(w.mainRouteService(), "shop-green");
+}
+
+TEST(PlanTest, AbortScalesPreviewToStandbyAndKeepsTraffic) {
+  World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.annotate(api::kAnnotationAbort, api::revisionOf(podTemplate("shop:2.0")));
+  Plan p = w.step();
+  EXPECT_TRUE(hasEvent(p, "Aborted"));
+  EXPECT_EQ(w.stage(), "Aborted");
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  EXPECT_EQ(w.replicasOf("shop-green"), 0);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.converge();
+  w.step();  // status catches up with the scaled-down color
+  int before = w.writes;
+  p = w.step();
+  EXPECT_EQ(w.writes, before) << "an aborted release settles: zero writes";
+}
+
+TEST(PlanTest, RevertWhileOldColorWarmSwitchesBackAtOnce) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(10s);
+  w.step();
+  ASSERT_EQ(w.mainRouteService(), "shop-green");
+  w.step();
+  w.advance(5s);
+  w.setImage("shop:1.0");  // revert: blue still runs it at full size
+  Plan p = w.step();
+  EXPECT_TRUE(p.switched) << "a warm rollback needs no new deploy and no readyFor wait";
+  EXPECT_TRUE(hasEvent(p, "RolledBack"));
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  EXPECT_EQ(w.release()["status"]["history"][0]["reason"], "Rollback");
+  for (const auto& a : p.actions) {
+    EXPECT_FALSE(a.kind == Action::Kind::kApply && a.name == "shop-blue" &&
+                 a.body["spec"]["template"]["spec"]["containers"][0]["image"] != "shop:1.0");
+  }
+}
+
+TEST(PlanTest, RevertAfterScaleDownScalesUpAndWaitsForGates) {
+  World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", 5}}}});
+  w.setImage("shop:2.0");
+  w.settle();
+  ASSERT_EQ(w.mainRouteService(), "shop-green");
+  ASSERT_EQ(w.replicasOf("shop-blue"), 0);
+  w.setImage("shop:1.0");
+  Plan p = w.step();
+  EXPECT_FALSE(p.switched);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  EXPECT_EQ(w.revisionOf("shop-blue"), api::revisionOf(podTemplate("shop:1.0")));
+  w.converge();
+  w.step();
+  w.advance(10s);
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+}
+
+TEST(PlanTest, NewerRevisionMidReleaseReplacesPreviewAndRestartsGates) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(8s);
+  w.step();
+  w.setImage("shop:3.0");
+  const std::string r3 = api::revisionOf(podTemplate("shop:3.0"));
+  w.step();
+  EXPECT_EQ(w.revisionOf("shop-green"), r3);
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.converge();
+  w.step();
+  w.advance(5s);
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "shop-blue") << "gates start over for the newer revision";
+  w.advance(5s);
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "shop-green");
+  EXPECT_EQ(w.release()["status"]["history"][0]["revision"], r3);
+}
+
+TEST(PlanTest, ThreeQuickImagesEndOnTheLastAndNeverRouteToUnready) {
+  World w = stableOnBlue();
+  for (const char* image : {"shop:2.0", "shop:3.0", "shop:4.0"}) {
+    w.setImage(image);
+    for (int i = 0; i < 3; ++i) {
+      w.step();
+      expectMainRouteReady(w);
+      w.advance(1s);
+    }
+    w.converge();
+  }
+  w.settle();
+  expectMainRouteReady(w);
+  const std::string r4 = api::revisionOf(podTemplate("shop:4.0"));
+  EXPECT_EQ(w.release()["status"]["activeRevision"], r4);
+  EXPECT_EQ(w.stage(), "Stable");
+}
+
+TEST(PlanTest, InvalidSpecIsStalledAndWritesNothingButStatus) {
+  json bad = releaseObject("shop:1.0");
+  bad["spec"]["routing"]["host"] = "Not A Host";
+  World w(bad);
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  EXPECT_NE(w.release()["status"]["message"].get<std::string>().find("spec.routing.host"),
+            std::string::npos);
+  EXPECT_TRUE(hasEvent(p, "InvalidSpec"));
+  p = w.step();
+  EXPECT_FALSE(hasEvent(p, "InvalidSpec")) << "no event storm on every resync";
+}
+
+TEST(PlanTest, ForeignObjectWithOurNameIsNeverTakenOver) {
+  World w(releaseObject("shop:1.0"));
+  w.objects()["Deployment/shop-blue"] = json{
+      {"metadata", {{"name", "shop-blue"}, {"labels", {{"team", "legacy"}}}}},
+      {"spec", {{"replicas", 2}}}};
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  EXPECT_NE(w.release()["status"]["message"].get<std::string>().find("Deployment shop-blue"),
+            std::string::npos);
+}
+
+TEST(PlanTest, PausedObservesOnly) {
+  World w = stableOnBlue();
+  w.release()["spec"]["paused"] = true;
+  w.setImage("shop:2.0");
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.stage(), "Paused");
+  w.release()["spec"]["paused"] = false;
+  p = w.step();
+  EXPECT_TRUE(hasAction(p, Action::Kind::kApply, "shop-green"));
+}
+
+TEST(PlanTest, ScalingTheLiveColorKeepsTrafficAndReportsNotReady) {
+  World w = stableOnBlue();
+  w.release()["spec"]["replicas"] = 5;
+  Plan p = w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 5);
+  EXPECT_EQ(w.condition("Ready"), "False");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.condition("Ready"), "True");
+}
+
+TEST(PlanTest, ExistingRouteIsSwitchedWithGuardedPatch) {
+  json extra{{"routing", {{"host", nullptr},
+                          {"existingIngressRoute", {{"name", "web"}, {"match", "Host(`shop.example.com`)"}}}}}};
+  World w(releaseObject("shop:1.0", extra));
+  w.objects()["IngressRoute/web"] = json{
+      {"metadata", {{"name", "web"}, {"namespace", "prod"}, {"annotations", {{"team", "x"}}}}},
+      {"spec",
+       {{"entryPoints", {"websecure"}},
+        {"routes",
+         {{{"match", "Host(`other.example.com`)"}, {"kind", "Rule"},
+           {"services", {{{"name", "other"}, {"port", 8080}}}}},
+          {{"match", "Host(`shop.example.com`)"}, {"kind", "Rule"},
+           {"services", {{{"name", "legacy-shop"}, {"port", 8080}, {"weight", 1}}}}}}}}}};
+  const json before = w.objects()["IngressRoute/web"];
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(10s);
+  Plan p = w.step();
+  ASSERT_TRUE(p.switched);
+  const Action* patch = nullptr;
+  for (const auto& a : p.actions) {
+    if (a.kind == Action::Kind::kJsonPatch) patch = &a;
+  }
+  ASSERT_NE(patch, nullptr);
+  EXPECT_EQ(patch->name, "web");
+  EXPECT_EQ(patch->body[0]["op"], "test");
+  EXPECT_EQ(patch->body[1]["op"], "test");
+  EXPECT_EQ(patch->body[1]["value"][0]["name"], "legacy-shop");
+  json after = w.objects()["IngressRoute/web"];
+  EXPECT_EQ(after["spec"]["routes"][1]["services"][0]["name"], "shop-blue");
+  EXPECT_EQ(after["spec"]["routes"][1]["services"][0]["weight"], 1);
+  after["spec"]["routes"][1]["services"] = before["spec"]["routes"][1]["services"];
+  EXPECT_EQ(after, before) << "everything but the named route's services stays as it was";
+  EXPECT_FALSE(w.objects().count("IngressRoute/shop")) << "no managed main route in this mode";
+}
+
+TEST(PlanTest, MissingExistingRouteIsReportedAndNothingSwitches) {
+  json extra{{"routing", {{"host", nullptr},
+                          {"existingIngressRoute", {{"name", "web"}, {"match", "Host(`a.b`)"}}}}}};
+  World w(releaseObject("shop:1.0", extra));
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(20s);
+  Plan p = w.step();
+  EXPECT_FALSE(p.switched);
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  EXPECT_NE(w.release()["status"]["message"].get<std::string>().find(
+                "spec.routing.existingIngressRoute.name"),
+            std::string::npos);
+}
+
+TEST(PlanTest, LastTransitionTimeMovesOnlyWhenStatusFlips) {
+  World w = stableOnBlue();
+  auto ltt = [&](const std::string& type) {
+    for (const auto& c : w.release()["status"]["conditions"]) {
+      if (c["type"] == type) return c["lastTransitionTime"].get<std::string>();
+    }
+    return std::string();
+  };
+  const std::string stalled = ltt("Stalled");
+  const std::string ready = ltt("Ready");
+  w.setImage("shop:2.0");
+  w.advance(3s);
+  w.step();
+  EXPECT_EQ(ltt("Stalled"), stalled);
+  EXPECT_NE(ltt("Ready"), ready);
+  EXPECT_EQ(w.release()["status"]["observedGeneration"], 2);
+}
+
+}  // namespace
+}  // namespace bgo::bluegreen

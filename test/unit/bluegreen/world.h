@@ -1,0 +1,195 @@
+#pragma once
+// A tiny in-memory world for planner tests: holds the objects plan() observes,
+// applies a Plan's actions the way the API server and controllers would, and
+// lets a test make a color ready or not. No threads, no clock: time is a field.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "operator/api/v1alpha1/codec.h"
+#include "operator/bluegreen/observed.h"
+#include "operator/bluegreen/plan.h"
+
+namespace bgo::bluegreen::testworld {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+inline json podTemplate(const std::string& image) {
+  return json{{"metadata", {{"labels", {{"app", "shop"}}}}},
+              {"spec", {{"containers", json::array({{{"name", "app"}, {"image", image}}})}}}};
+}
+
+inline json releaseObject(const std::string& image, json spec_extra = json::object()) {
+  json spec{{"replicas", 3},
+            {"template", podTemplate(image)},
+            {"service", {{"port", 80}, {"targetPort", 8080}}},
+            {"routing", {{"entryPoints", {"web"}}, {"host", "shop.example.com"}}},
+            {"promotion", {{"auto", true}, {"readyForSeconds", 10}, {"progressDeadlineSeconds", 600}}},
+            {"scaleDown", {{"delaySeconds", 30}, {"standbyReplicas", 0}}}};
+  spec.merge_patch(spec_extra);
+  return json{{"apiVersion", "bluegreen.io/v1alpha1"},
+              {"kind", "BlueGreenRelease"},
+              {"metadata",
+               {{"name", "shop"}, {"namespace", "prod"}, {"uid", "uid-1"}, {"generation", 1}}},
+              {"spec", spec}};
+}
+
+class World {
+ public:
+  explicit World(json release) : release_(std::move(release)) {}
+
+  json& release() { return release_; }
+  std::map<std::string, json>& objects() { return objects_; }  // "Kind/name"
+  core::WallTime now = core::WallTime(std::chrono::seconds(1'800'000'000));
+  int writes = 0;
+  // Replicas of a color that the simulated kubelet lets become ready (-1: all).
+  std::map<std::string, int> ready_limit;
+
+  void setImage(const std::string& image) {
+    release_["spec"]["template"] = podTemplate(image);
+    release_["metadata"]["generation"] = release_["metadata"]["generation"].get<int>() + 1;
+  }
+  void annotate(const std::string& key, const std::string& value) {
+    release_["metadata"]["annotations"][key] = value;
+  }
+
+  Observed observe() const {
+    Observed o;
+    o.release_object = release_;
+    o.parsed = api::parseRelease(release_).value();
+    o.now = now;
+    const std::string uid = o.parsed.release.uid;
+    for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
+      const std::string n = std::string("shop-") + api::toString(c);
+      int i = static_cast<int>(c);
+      if (auto it = objects_.find("Deployment/" + n); it != objects_.end()) {
+        o.deployments[i] = viewDeployment(std::make_shared<const json>(it->second), uid);
+      }
+      if (auto it = objects_.find("Service/" + n); it != objects_.end()) {
+        o.services[i].object = std::make_shared<const json>(it->second);
+        o.services[i].owned = ownedBy(it->second, uid);
+        o.services[i].ready_endpoints = o.deployments[i].ready_replicas;
+      }
+    }
+    const std::string main_name = o.parsed.release.spec.existing_route
+                                      ? o.parsed.release.spec.existing_route->name
+                                      : "shop";
+    if (auto it = objects_.find("IngressRoute/" + main_name); it != objects_.end()) {
+      o.main_route.object = std::make_shared<const json>(it->second);
+      o.main_route.owned = ownedBy(it->second, uid);
+    }
+    if (auto it = objects_.find("IngressRoute/shop-preview"); it != objects_.end()) {
+      o.preview_route.object = std::make_shared<const json>(it->second);
+      o.preview_route.owned = ownedBy(it->second, uid);
+    }
+    return o;
+  }
+
+  // Applies actions and the status, like the executor; returns the plan.
+  Plan step() {
+    Plan p = plan(observe());
+    for (const auto& a : p.actions) {
+      ++writes;
+      const std::string key = a.body.is_object() && a.body.contains("kind") && a.kind == Action::Kind::kApply
+                                  ? a.body["kind"].get<std::string>() + "/" + a.name
+                                  : kindOf(a) + "/" + a.name;
+      json& obj = objects_[key];
+      switch (a.kind) {
+        case Action::Kind::kApply:
+          if (obj.is_null()) obj = json::object();
+          obj.merge_patch(a.body);
+          if (a.body.contains("spec") && a.body["spec"].contains("template")) {
+            obj["spec"]["template"] = a.body["spec"]["template"];
+          }
+          if (a.body.contains("spec") && a.body["spec"].contains("routes")) {
+            obj["spec"]["routes"] = a.body["spec"]["routes"];
+          }
+          break;
+        case Action::Kind::kMergePatch:
+          obj.merge_patch(a.body);
+          break;
+        case Action::Kind::kJsonPatch:
+          obj = obj.patch(a.body);
+          break;
+      }
+      if (key.rfind("Deployment/", 0) == 0) {
+        int g = obj["metadata"].value("generation", 0);
+        obj["metadata"]["generation"] = g + 1;
+      }
+    }
+    json status = api::statusToJson(p.status);
+    if (release_.value("status", json()) != status) ++writes;
+    release_["status"] = status;
+    return p;
+  }
+
+  // The deployment controller + kubelet: every Deployment converges at once,
+  // limited by ready_limit for its color.
+  void converge() {
+    for (auto& [key, obj] : objects_) {
+      if (key.rfind("Deployment/", 0) != 0) continue;
+      const std::string color = obj["metadata"]["labels"].value("bluegreen.io/color", "");
+      int want = obj["spec"].value("replicas", 1);
+      int ready = want;
+      if (auto it = ready_limit.find(color); it != ready_limit.end() && it->second >= 0) {
+        ready = std::min(want, it->second);
+      }
+      obj["status"] = {{"observedGeneration", obj["metadata"]["generation"]},
+                       {"replicas", want},
+                       {"updatedReplicas", want},
+                       {"readyReplicas", ready},
+                       {"availableReplicas", ready}};
+    }
+  }
+
+  void advance(std::chrono::seconds d) { now += d; }
+
+  std::string mainRouteService() const {
+    auto it = objects_.find("IngressRoute/shop");
+    if (it == objects_.end()) return "";
+    return it->second["spec"]["routes"][0]["services"][0].value("name", "");
+  }
+  int replicasOf(const std::string& deployment) const {
+    auto it = objects_.find("Deployment/" + deployment);
+    return it == objects_.end() ? -1 : it->second["spec"].value("replicas", -1);
+  }
+  std::string revisionOf(const std::string& deployment) const {
+    auto it = objects_.find("Deployment/" + deployment);
+    return it == objects_.end() ? ""
+                                : it->second["metadata"]["labels"].value("bluegreen.io/revision", "");
+  }
+  std::string stage() const { return release_["status"].value("stage", ""); }
+  std::string condition(const std::string& type) const {
+    for (const auto& c : release_["status"].value("conditions", json::array())) {
+      if (c["type"] == type) return c["status"];
+    }
+    return "";
+  }
+
+  // Runs step+converge until the stage stops changing and no actions are left
+  // (bounded), advancing time by `tick` each round.
+  void settle(std::chrono::seconds tick = 1s, int max_rounds = 200) {
+    for (int i = 0; i < max_rounds; ++i) {
+      Plan p = step();
+      converge();
+      if (p.actions.empty() && !p.requeue_after && stage() == "Stable") return;
+      advance(tick);
+    }
+  }
+
+ private:
+  static std::string kindOf(const Action& a) {
+    if (a.gvr.resource == "deployments") return "Deployment";
+    if (a.gvr.resource == "services") return "Service";
+    return "IngressRoute";
+  }
+  json release_;
+  std::map<std::string, json> objects_;
+};
+
+}  // namespace bgo::bluegreen::testworld
