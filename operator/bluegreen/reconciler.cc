@@ -1,0 +1,157 @@
+#include "operator/bluegreen/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "operator/api/v1alpha1/codec.h"
+#include "operator/traffic/traefik/ingress_route.h"
+
+namespace bgo::bluegreen {
+
+using core::gvrs::kBlueGreenReleases;
+using core::gvrs::kDeployments;
+using core::gvrs::kEndpointSlices;
+using core::gvrs::kIngressRoutes;
+using core::gvrs::kServices;
+
+Reconciler::Reconciler(const ObjectReader& cache, kube::KubeClient& client,
+                       controller::EventRecorder& events, core::Clock& clock,
+                       std::shared_ptr<spdlog::logger> log, ReconcileObserver* observer)
+    : cache_(cache), client_(client), events_(events), clock_(clock), log_(std::move(log)),
+      observer_(observer) {}
+
+std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
+  auto obj = cache_.get(kBlueGreenReleases, key.ns, key.name);
+  if (!obj) return std::nullopt;
+  auto parsed = api::parseRelease(*obj);
+  if (!parsed) return std::nullopt;
+  Observed o;
+  o.release_object = *obj;
+  o.parsed = std::move(*parsed);
+  o.now = clock_.wallNow();
+  const api::Release& r = o.parsed.release;
+  for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
+    const std::string name = r.name + "-" + api::toString(c);
+    const int i = static_cast<int>(c);
+    o.deployments[i] = viewDeployment(cache_.get(kDeployments, r.ns, name), r.uid);
+    o.services[i].object = cache_.get(kServices, r.ns, name);
+    if (o.services[i].object) {
+      o.services[i].owned = ownedBy(*o.services[i].object, r.uid);
+      o.services[i].ready_endpoints = countReadyEndpoints(
+          cache_.listByLabel(kEndpointSlices, r.ns, "kubernetes.io/service-name", name));
+    }
+  }
+  o.main_route.object = cache_.get(kIngressRoutes, r.ns, traefik::mainRouteName(r));
+  if (o.main_route.object) o.main_route.owned = ownedBy(*o.main_route.object, r.uid);
+  o.preview_route.object = cache_.get(kIngressRoutes, r.ns, traefik::previewRouteName(r));
+  if (o.preview_route.object) o.preview_route.owned = ownedBy(*o.preview_route.object, r.uid);
+  return o;
+}
+
+core::Status Reconciler::execute(const core::ObjectKey& key, const Action& a) {
+  kube::WriteOptions opts;
+  opts.field_manager = api::kFieldManager;
+  kube::PatchType type = kube::PatchType::kMerge;
+  switch (a.kind) {
+    case Action::Kind::kApply:
+      type = kube::PatchType::kApply;
+      opts.force = true;  // our own objects: take back fields someone else changed
+      break;
+    case Action::Kind::kMergePatch: type = kube::PatchType::kMerge; break;
+    case Action::Kind::kJsonPatch: type = kube::PatchType::kJson; break;
+  }
+  log_->info("[{}] {} {}/{}: {}", key.str(), a.kind == Action::Kind::kApply ? "apply" : "patch",
+             a.gvr.resource, a.name, a.why);
+  auto res = client_.patch(a.gvr, a.ns, a.name, type, a.body, opts);
+  if (!res) {
+    core::Error e = res.error();
+    // A failed JSON Patch `test` means someone changed the route meanwhile:
+    // re-read and re-plan, never overwrite.
+    if (a.kind == Action::Kind::kJsonPatch &&
+        (e.code == core::ErrorCode::kInvalid || e.code == core::ErrorCode::kConflict)) {
+      e.code = core::ErrorCode::kConflict;
+      e.retry = core::RetryClass::kReplan;
+      e.message = "IngressRoute " + a.name + " changed since it was read; will re-read: " + e.message;
+    }
+    e.message = a.gvr.resource + "/" + a.name + ": " + e.message;
+    return core::fail(e);
+  }
+  return {};
+}
+
+void Reconciler::releaseGone(const core::ObjectKey& key) {
+  // Owned objects go by garbage collection. A user's IngressRoute that still
+  // names one of our Services is left alone, and a warning says so.
+  for (const auto& ir : cache_.list(kIngressRoutes, key.ns)) {
+    if (!ir) continue;
+    const json& meta = ir->value("metadata", json::object());
+    if (meta.contains("ownerReferences")) continue;
+    for (const auto& rt : ir->value("spec", json::object()).value("routes", json::array())) {
+      for (const auto& svc : rt.value("services", json::array())) {
+        const std::string n = svc.value("name", "");
+        if (n == key.name + "-blue" || n == key.name + "-green") {
+          events_.record({"traefik.io/v1alpha1", "IngressRoute", key.ns, meta.value("name", ""),
+                          meta.value("uid", ""), ""},
+                         "Warning", "ReleaseDeleted",
+                         "BlueGreenRelease " + key.name + " was deleted; this route still sends " +
+                             rt.value("match", "") + " to Service " + n +
+                             ", which is being garbage-collected: point it elsewhere");
+          return;
+        }
+      }
+    }
+  }
+}
+
+core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key) {
+  ReconcileOutcome out;
+  auto observed = observe(key);
+  if (!observed) {
+    releaseGone(key);
+    return out;
+  }
+  if (observed->release().deleting) return out;
+  Plan p = plan(*observed);
+  if (observer_) observer_->onPlan(key, *observed, p);
+  const api::Release& r = observed->release();
+  const controller::ObjectRef ref{api::kApiVersion, api::kKind, r.ns, r.name, r.uid,
+                                  r.resource_version};
+
+  for (const auto& a : p.actions) {
+    auto st = execute(key, a);
+    if (!st) {
+      log_->warn("[{}] {} (retry: {})", key.str(), st.error().describe(),
+                 core::toString(st.error().retry));
+      return core::fail(st.error());
+    }
+    ++out.writes;
+  }
+  for (const auto& e : p.events) {
+    log_->info("[{}] event {} {}: {}", key.str(), e.type, e.reason, e.message);
+    events_.record(ref, e.type, e.reason, e.message);
+  }
+  if (p.switched && observer_) observer_->onSwitched(key, p.status.history.empty() ? "" : p.status.history.front().reason);
+
+  json status = api::statusToJson(p.status);
+  if (observed->release_object.value("status", json::object()) != status) {
+    json body = observed->release_object;
+    body["apiVersion"] = api::kApiVersion;  // list items may come without them
+    body["kind"] = api::kKind;
+    body["status"] = status;
+    // The resourceVersion precondition turns a stale cache into a Conflict
+    // (re-plan) instead of a status built on old facts.
+    auto res = client_.replace(kBlueGreenReleases, r.ns, r.name, body, {.subresource = "status"});
+    if (!res) {
+      core::Error e = res.error();
+      e.message = "status: " + e.message;
+      log_->debug("[{}] {}", key.str(), e.describe());
+      return core::fail(e);
+    }
+    ++out.writes;
+  }
+  out.requeue_after = p.requeue_after;
+  out.switched = p.switched;
+  out.stage = p.status.stage;
+  return out;
+}
+
+}  // namespace bgo::bluegreen

@@ -1,0 +1,58 @@
+#pragma once
+// One reconcile of one release: observe (from the caches) -> plan (pure) ->
+// execute (the only writes) -> status (one write, only when it changed).
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <spdlog/logger.h>
+
+#include "operator/bluegreen/object_reader.h"
+#include "operator/bluegreen/plan.h"
+#include "operator/controller/event_recorder.h"
+#include "operator/core/clock.h"
+#include "operator/core/gvr.h"
+#include "operator/kube/kube_client.h"
+
+namespace bgo::bluegreen {
+
+struct ReconcileOutcome {
+  std::optional<std::chrono::seconds> requeue_after;
+  std::size_t writes = 0;     // API writes this reconcile made (status included)
+  bool switched = false;
+  std::string stage;
+};
+
+// Hooks for metrics; no-ops by default.
+class ReconcileObserver {
+ public:
+  virtual ~ReconcileObserver() = default;
+  virtual void onPlan(const core::ObjectKey&, const Observed&, const Plan&) {}
+  virtual void onSwitched(const core::ObjectKey&, const std::string& /*reason*/) {}
+};
+
+class Reconciler {
+ public:
+  Reconciler(const ObjectReader& cache, kube::KubeClient& client, controller::EventRecorder& events,
+             core::Clock& clock, std::shared_ptr<spdlog::logger> log,
+             ReconcileObserver* observer = nullptr);
+
+  core::Result<ReconcileOutcome> reconcile(const core::ObjectKey& key);
+
+  // Gathers what plan() needs; exposed for tests.
+  std::optional<Observed> observe(const core::ObjectKey& key) const;
+
+ private:
+  core::Status execute(const core::ObjectKey& key, const Action& a);
+  void releaseGone(const core::ObjectKey& key);
+
+  const ObjectReader& cache_;
+  kube::KubeClient& client_;
+  controller::EventRecorder& events_;
+  core::Clock& clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  ReconcileObserver* observer_;
+};
+
+}  // namespace bgo::bluegreen

@@ -1,0 +1,200 @@
+// The reconciler over FakeKubeClient: real writes (apply, patches, status
+// subresource with resourceVersion preconditions) against API-server semantics.
+#include <gtest/gtest.h>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "operator/api/v1alpha1/revision.h"
+#include "operator/bluegreen/reconciler.h"
+#include "operator/testing/builders.h"
+#include "operator/testing/fake_kube_client.h"
+#include "operator/testing/manual_clock.h"
+#include "unit/bluegreen/world.h"
+
+namespace bgo::bluegreen {
+namespace {
+
+using namespace std::chrono_literals;
+using core::gvrs::kBlueGreenReleases;
+using core::gvrs::kDeployments;
+using core::gvrs::kEndpointSlices;
+using core::gvrs::kIngressRoutes;
+using testing::FakeKubeClient;
+using testing::Verb;
+
+// Reads straight from the fake: the component test's stand-in for informers.
+class ClientReader final : public ObjectReader {
+ public:
+  explicit ClientReader(kube::KubeClient& c) : c_(c) {}
+  std::shared_ptr<const json> get(const core::Gvr& gvr, const std::string& ns,
+                                  const std::string& name) const override {
+    auto r = c_.get(gvr, ns, name);
+    return r ? std::make_shared<const json>(*r) : nullptr;
+  }
+  std::vector<std::shared_ptr<const json>> listByLabel(const core::Gvr& gvr, const std::string& ns,
+                                                       const std::string& key,
+                                                       const std::string& value) const override {
+    kube::ListOptions o;
+    o.label_selector = key + "=" + value;
+    return items(gvr, ns, o);
+  }
+  std::vector<std::shared_ptr<const json>> list(const core::Gvr& gvr,
+                                                const std::string& ns) const override {
+    return items(gvr, ns, {});
+  }
+
+ private:
+  std::vector<std::shared_ptr<const json>> items(const core::Gvr& gvr, const std::string& ns,
+                                                 const kube::ListOptions& o) const {
+    std::vector<std::shared_ptr<const json>> out;
+    auto r = c_.list(gvr, ns, o);
+    if (r) {
+      for (const auto& i : (*r)["items"]) out.push_back(std::make_shared<const json>(i));
+    }
+    return out;
+  }
+  kube::KubeClient& c_;
+};
+
+class CountingRecorder final : public controller::EventRecorder {
+ public:
+  void record(const controller::ObjectRef&, const std::string&, const std::string& reason,
+              const std::string&) override {
+    reasons.push_back(reason);
+  }
+  std::vector<std::string> reasons;
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  ReconcilerTest()
+      : reader_(fake_),
+        log_(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>())),
+        rec_(reader_, fake_, events_, clock_, log_) {
+    json r = testworld::releaseObject("shop:1.0");
+    r["metadata"].erase("uid");
+    r["metadata"].erase("generation");
+    auto created = fake_.create(kBlueGreenReleases, "prod", r);
+    EXPECT_TRUE(created.ok());
+  }
+
+  ReconcileOutcome reconcile() {
+    auto out = rec_.reconcile({"prod", "shop"});
+    EXPECT_TRUE(out.ok()) << out.error().describe();
+    return out.ok() ? *out : ReconcileOutcome{};
+  }
+
+  // Plays the deployment controller, kubelet and EndpointSlice controller.
+  void converge() {
+    auto list = fake_.list(kDeployments, "prod");
+    ASSERT_TRUE(list.ok());
+    for (const auto& d : (*list)["items"]) {
+      const std::string name = d["metadata"]["name"];
+      int n = d["spec"].value("replicas", 1);
+      json status{{"observedGeneration", d["metadata"]["generation"]},
+                  {"replicas", n}, {"updatedReplicas", n}, {"readyReplicas", n},
+                  {"availableReplicas", n}};
+      ASSERT_TRUE(fake_.patch(kDeployments, "prod", name, kube::PatchType::kMerge,
+                              {{"status", status}}, {.subresource = "status"})
+                      .ok());
+      std::vector<std::string> ips;
+      for (int i = 0; i < n; ++i) ips.push_back("198.18.0." + std::to_string(10 + i));
+      json slice = testing::makeEndpointSlice("prod", name + "-abcde", name, ips);
+      fake_.seed(kEndpointSlices, slice);
+    }
+  }
+
+  std::string mainRouteService() {
+    auto r = fake_.get(kIngressRoutes, "prod", "shop");
+    return r ? (*r)["spec"]["routes"][0]["services"][0].value("name", "") : "";
+  }
+
+  testing::ManualClock clock_;
+  FakeKubeClient fake_;
+  ClientReader reader_;
+  CountingRecorder events_;
+  std::shared_ptr<spdlog::logger> log_;
+  Reconciler rec_;
+};
+
+TEST_F(ReconcilerTest, CreateThenSwitchThenSettledCostsZeroWrites) {
+  reconcile();
+  converge();
+  reconcile();
+  clock_.advance(11s);
+  auto out = reconcile();
+  EXPECT_TRUE(out.switched);
+  EXPECT_EQ(mainRouteService(), "shop-blue");
+  reconcile();
+  auto status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(status["stage"], "Stable");
+  EXPECT_EQ(status["activeColor"], "blue");
+  EXPECT_EQ(status["observedGeneration"], 1);
+
+  fake_.clearWrites();
+  out = reconcile();
+  EXPECT_EQ(out.writes, 0u);
+  EXPECT_EQ(fake_.writeCount(), 0u) << "a settled release costs zero writes";
+}
+
+TEST_F(ReconcilerTest, NewImageSwitchesToGreenThroughTheApi) {
+  reconcile();
+  converge();
+  reconcile();
+  clock_.advance(11s);
+  reconcile();
+  reconcile();
+  json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}}}};
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
+  reconcile();
+  EXPECT_EQ(mainRouteService(), "shop-blue");
+  converge();
+  reconcile();
+  clock_.advance(11s);
+  auto out = reconcile();
+  EXPECT_TRUE(out.switched);
+  EXPECT_EQ(mainRouteService(), "shop-green");
+  EXPECT_NE(std::find(events_.reasons.begin(), events_.reasons.end(), "Switched"),
+            events_.reasons.end());
+  auto green = fake_.get(kDeployments, "prod", "shop-green");
+  ASSERT_TRUE(green.ok());
+  EXPECT_EQ((*green)["metadata"]["labels"]["bluegreen.io/revision"],
+            api::revisionOf(testworld::podTemplate("shop:2.0")));
+  EXPECT_EQ((*green)["metadata"]["ownerReferences"][0]["kind"], "BlueGreenRelease");
+}
+
+TEST_F(ReconcilerTest, StaleStatusIsAConflictNotAnOverwrite) {
+  reconcile();
+  // Someone else writes the release between our read and our status write.
+  fake_.setFaultHook([&](const testing::Call& c) -> std::optional<core::Error> {
+    if (c.verb == Verb::kReplace && c.subresource == "status") {
+      return core::Error::make(core::ErrorCode::kConflict, "the object has been modified", 409);
+    }
+    return std::nullopt;
+  });
+  converge();
+  auto out = rec_.reconcile({"prod", "shop"});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().retry, core::RetryClass::kReplan);
+}
+
+TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {
+  fake_.failNext(Verb::kPatch, std::nullopt,
+                 core::Error::make(core::ErrorCode::kUnavailable, "etcd leader changed", 503));
+  auto out = rec_.reconcile({"prod", "shop"});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().retry, core::RetryClass::kBackoff);
+  EXPECT_NE(out.error().message.find("etcd leader changed"), std::string::npos);
+}
+
+TEST_F(ReconcilerTest, DeletedReleaseIsANoOp) {
+  ASSERT_TRUE(fake_.remove(kBlueGreenReleases, "prod", "shop").ok());
+  fake_.clearWrites();
+  auto out = rec_.reconcile({"prod", "shop"});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(fake_.writeCount(), 0u);
+}
+
+}  // namespace
+}  // namespace bgo::bluegreen
