@@ -1,0 +1,61 @@
+# The two commands of the README: `make demo` and `make test`. Both install what
+# is missing (Debian packages, the Go-built control plane) and are idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PRESET ?= ci
+BUILD_DIR := build/$(PRESET)
+PLANE := test/controlplane
+CTEST_ARGS ?=
+JOBS ?= 2
+
+.PHONY: help deps build plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
+
+help:
+	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
+	@echo "make test   - every test (unit, component, control plane, integration, e2e)"
+	@echo "make unit   - the fast loop: unit + component tests"
+	@echo "make bench  - benchmarks (print figures)"
+	@echo "make asan | tsan - unit + component tests under sanitizers"
+	@echo "make plane-up | plane-down | plane-status - the local control plane"
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+plane-build: deps
+	@$(PLANE)/build.sh
+
+plane-up: plane-build
+	@$(PLANE)/start.sh
+
+plane-down:
+	@$(PLANE)/stop.sh
+
+plane-status:
+	@$(PLANE)/status.sh
+
+unit: build
+	@ctest --test-dir $(BUILD_DIR) -L '^(unit|component)$$' --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# Every test against the real control plane. A plane this target started is
+# stopped at the end; one that was already running is left running.
+test: build plane-build
+	@scripts/run-tests.sh $(BUILD_DIR) $(CTEST_ARGS)
+
+demo: build plane-build
+	@scripts/demo.sh $(BUILD_DIR)
+
+bench: build plane-up
+	@scripts/run-bench.sh $(BUILD_DIR)
+
+asan:
+	@$(MAKE) --no-print-directory unit PRESET=asan
+
+tsan:
+	@$(MAKE) --no-print-directory unit PRESET=tsan
+
+clean:
+	rm -rf build/ci build/dev build/asan build/tsan build/release
