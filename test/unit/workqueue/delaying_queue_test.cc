@@ -1,6 +1,8 @@
 #include "operator/workqueue/delaying_queue.h"
 
+#include <condition_variable>
 #include <future>
+#include <map>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -56,16 +58,29 @@ TEST_F(DelayingQueueTest, EarlierDeadlineWinsAndTheKeyIsAddedOnce) {
   EXPECT_EQ(q.len(), 0u);
 }
 
-TEST_F(DelayingQueueTest, ADirectAddCoalescesWithAFiredTimer) {
-  DelayingQueue q(clock_);
+class AddCounter : public QueueObserver {
+ public:
+  void onAdd(const std::string&) override {
+    std::lock_guard lock(mu);
+    ++adds;
+    cv.notify_all();
+  }
+  bool waitFor(int n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 5s, [&] { return adds >= n; });
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int adds = 0;
+};
+
+TEST_F(DelayingQueueTest, ATimerFiringWhileTheKeyIsHeldQueuesItAfterDone) {
+  AddCounter adds;
+  DelayingQueue q(clock_, &adds);
   q.add("a");
-  q.addAfter("a", 10ms);
   EXPECT_EQ(getWithin(q, 5000ms), "a");
-  // The timer fires while "a" is held: it is queued once more after done().
-  auto f = std::async(std::launch::async, [&] {
-    while (q.waiting() != 0) std::this_thread::yield();
-  });
-  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  q.addAfter("a", 10ms);
+  ASSERT_TRUE(adds.waitFor(2));  // the timer fired and re-added "a" while held
   EXPECT_EQ(q.len(), 0u);
   q.done("a");
   EXPECT_EQ(q.len(), 1u);
