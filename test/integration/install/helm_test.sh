@@ -14,6 +14,7 @@ chart="$repo/helm/bluegreen-operator"
 HELM=${HELM:-helm}
 command -v "$HELM" >/dev/null || die "helm not found (build it with test/controlplane/build.sh; source build/plane/env puts it on PATH)"
 h() { "$HELM" --kubeconfig "$KUBECONFIG" "$@"; }
+kube_version=$(k version -o json | jq -r .serverVersion.gitVersion)
 
 ns=bgo-helm-system
 watch_a=bgo-helm-watch-a
@@ -52,7 +53,7 @@ else fail "helm lint with options: $out"; fi
 # --- rendering -----------------------------------------------------------------------------------------
 render() { # out-file helm-args...
   local out=$1; shift
-  h template "$release" "$chart" -n "$ns" "$@" >"$out" 2>"$out.err"
+  h template "$release" "$chart" -n "$ns" --kube-version "$kube_version" "$@" >"$out" 2>"$out.err"
 }
 count_kind() { python3 -c "import sys,yaml; print(sum(1 for d in yaml.safe_load_all(open(sys.argv[1])) if d and d['kind']==sys.argv[2]))" "$1" "$2"; }
 args_of() { python3 -c "
@@ -97,6 +98,12 @@ render "$tmp/bad.yaml" --set logFormat=xml &&
   { grep -q 'logFormat' "$tmp/bad.yaml.err" && pass "values schema rejects logFormat=xml" || fail "schema: $(cat "$tmp/bad.yaml.err")"; }
 render "$tmp/digest.yaml" --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef || fail "template digest"
 grep -q 'image: "ghcr.io/bluegreen-operator/bluegreen-operator@sha256:0123' "$tmp/digest.yaml" && pass "image.digest pins the image" || fail "digest"
+
+if h template "$release" "$chart" -n "$ns" --kube-version v1.28.9 >/dev/null 2>"$tmp/old.err"; then
+  fail "the chart rendered for Kubernetes 1.28"
+else
+  grep -q 'kubeVersion' "$tmp/old.err" && pass "kubeVersion >=1.29 refuses 1.28" || fail "old kube: $(cat "$tmp/old.err")"
+fi
 
 # --- server-side dry run of every rendering ------------------------------------------------------------
 for n in "$ns" "$watch_a" "$watch_b"; do
