@@ -4,7 +4,9 @@
 //  - one global, monotonic resourceVersion (a decimal string) bumped by every
 //    write that changes something; a write that changes nothing keeps it and
 //    emits no watch event (as the real server does);
-//  - uid, creationTimestamp and generation set on create; generation bumped
+//  - uid, creationTimestamp and generation set on create (.status dropped for
+//    resources with the status subresource; built-ins on a real server keep
+//    their zero status, e.g. {}); generation bumped
 //    only when something outside metadata and status changes (for resources
 //    that track it: custom resources and workload/spec kinds);
 //  - 409 Conflict on a stale resourceVersion (replace, patch, delete
