@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
-  libcpprest-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libboost-system-dev
+  libcpprest-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libboost-system-dev libboost-program-options-dev
   libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev
   openssl iproute2 curl lua5.4 python3
 )

@@ -102,6 +102,22 @@ void Reconciler::releaseGone(const core::ObjectKey& key) {
   }
 }
 
+bool Reconciler::awaitingCache(const core::ObjectKey& key, const std::string& cached_rv) {
+  std::lock_guard lock(expectations_mu_);
+  auto it = expectations_.find(key.str());
+  if (it == expectations_.end()) return false;
+  if (it->second.stale_rv != cached_rv || clock_.now() >= it->second.until) {
+    expectations_.erase(it);  // caught up (or the watch is too slow to wait for)
+    return false;
+  }
+  return true;
+}
+
+void Reconciler::expectNewerThan(const core::ObjectKey& key, const std::string& rv) {
+  std::lock_guard lock(expectations_mu_);
+  expectations_[key.str()] = {rv, clock_.now() + std::chrono::seconds(30)};
+}
+
 core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key) {
   ReconcileOutcome out;
   auto observed = observe(key);
@@ -110,6 +126,10 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
     return out;
   }
   if (observed->release().deleting) return out;
+  if (awaitingCache(key, observed->release().resource_version)) {
+    out.requeue_after = std::chrono::milliseconds(100);
+    return out;
+  }
   Plan p = plan(*observed);
   if (observer_) observer_->onPlan(key, *observed, p);
   const api::Release& r = observed->release();
@@ -147,8 +167,9 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
       return core::fail(e);
     }
     ++out.writes;
+    expectNewerThan(key, r.resource_version);
   }
-  out.requeue_after = p.requeue_after;
+  if (p.requeue_after) out.requeue_after = *p.requeue_after;
   out.switched = p.switched;
   out.stage = p.status.stage;
   return out;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <memory>
+#include <map>
+#include <mutex>
 #include <optional>
 
 #include <spdlog/logger.h>
@@ -18,7 +20,7 @@
 namespace bgo::bluegreen {
 
 struct ReconcileOutcome {
-  std::optional<std::chrono::seconds> requeue_after;
+  std::optional<std::chrono::milliseconds> requeue_after;
   std::size_t writes = 0;     // API writes this reconcile made (status included)
   bool switched = false;
   std::string stage;
@@ -46,6 +48,20 @@ class Reconciler {
  private:
   core::Status execute(const core::ObjectKey& key, const Action& a);
   void releaseGone(const core::ObjectKey& key);
+
+  // After a status write the cache must move past the resourceVersion the
+  // plan was made from before the next plan: status carries the switch history
+  // and gate clocks, and planning on a stale copy could, e.g., scale down a
+  // color that was switched away from a moment ago.
+  bool awaitingCache(const core::ObjectKey& key, const std::string& cached_rv);
+  void expectNewerThan(const core::ObjectKey& key, const std::string& rv);
+
+  struct Expectation {
+    std::string stale_rv;
+    core::SteadyTime until;
+  };
+  std::mutex expectations_mu_;
+  std::map<std::string, Expectation> expectations_;
 
   const ObjectReader& cache_;
   kube::KubeClient& client_;

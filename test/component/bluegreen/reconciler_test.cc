@@ -27,8 +27,11 @@ using testing::Verb;
 class ClientReader final : public ObjectReader {
  public:
   explicit ClientReader(kube::KubeClient& c) : c_(c) {}
+  std::shared_ptr<const json> pinned_release;  // simulates a cache that lags behind
+
   std::shared_ptr<const json> get(const core::Gvr& gvr, const std::string& ns,
                                   const std::string& name) const override {
+    if (gvr == kBlueGreenReleases && pinned_release) return pinned_release;
     auto r = c_.get(gvr, ns, name);
     return r ? std::make_shared<const json>(*r) : nullptr;
   }
@@ -177,6 +180,23 @@ TEST_F(ReconcilerTest, StaleStatusIsAConflictNotAnOverwrite) {
   auto out = rec_.reconcile({"prod", "shop"});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().retry, core::RetryClass::kReplan);
+}
+
+TEST_F(ReconcilerTest, NeverPlansTwiceOnAReleaseItAlreadyWroteStatusFor) {
+  auto before = fake_.get(kBlueGreenReleases, "prod", "shop");
+  ASSERT_TRUE(before.ok());
+  reconcile();  // writes status: the release moves to a new resourceVersion
+  reader_.pinned_release = std::make_shared<const json>(*before);
+  fake_.clearWrites();
+  auto out = reconcile();
+  EXPECT_EQ(fake_.writeCount(), 0u) << "planned from a cache older than our own status write";
+  ASSERT_TRUE(out.requeue_after.has_value());
+  EXPECT_LE(*out.requeue_after, std::chrono::milliseconds(500));
+  reader_.pinned_release.reset();
+  fake_.clearWrites();
+  out = reconcile();
+  EXPECT_EQ(fake_.writeCount(Verb::kPatch), 0u) << "caught up: the objects exist already";
+  EXPECT_FALSE(out.requeue_after.has_value() && *out.requeue_after < std::chrono::seconds(1));
 }
 
 TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {

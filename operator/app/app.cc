@@ -1,0 +1,140 @@
+#include "operator/app/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include "operator/api/v1alpha1/types.h"
+
+namespace bgo::app {
+
+using core::gvrs::kBlueGreenReleases;
+using core::gvrs::kDeployments;
+using core::gvrs::kEndpointSlices;
+using core::gvrs::kIngressRoutes;
+using core::gvrs::kServices;
+
+namespace {
+informer::InformerOptions informerOptions(std::shared_ptr<spdlog::logger> log) {
+  informer::InformerOptions o;
+  o.logger = std::move(log);
+  return o;
+}
+}  // namespace
+
+App::App(Options options, kube::KubeClient& client, core::Clock& clock,
+         std::shared_ptr<spdlog::logger> log, bluegreen::ReconcileObserver* reconcile_observer,
+         workqueue::QueueObserver* queue_observer, controller::ControllerObserver* controller_observer)
+    : options_(std::move(options)),
+      client_(client),
+      clock_(clock),
+      log_(std::move(log)),
+      events_(client_, clock_, "bluegreen-operator"),
+      cache_(client_, clock_, options_.namespaces, informerOptions(log_)),
+      queue_(clock_, workqueue::defaultControllerRateLimiter(clock_), queue_observer),
+      reconciler_(cache_, client_, events_, clock_, log_, reconcile_observer),
+      controller_(
+          "bluegreenrelease", queue_,
+          [this](const core::ObjectKey& key) -> core::Result<controller::ReconcileResult> {
+            auto out = reconciler_.reconcile(key);
+            if (!out) return core::fail(out.error());
+            controller::ReconcileResult r;
+            if (out->requeue_after) r.requeue_after = *out->requeue_after;
+            return r;
+          },
+          log_, controller_observer) {
+  registerHandlers();
+}
+
+App::~App() { stop(); }
+
+void App::enqueueKey(const std::string& key) {
+  if (!key.empty()) queue_.add(key);
+}
+
+void App::registerHandlers() {
+  // Handlers only enqueue keys; every reconcile re-reads the cache.
+  auto releaseKey = [](const informer::ObjectPtr& o) { return informer::objectKey(*o); };
+  cache_.addHandlers(kBlueGreenReleases,
+                     {[=, this](const informer::ObjectPtr& o) { enqueueKey(releaseKey(o)); },
+                      [=, this](const informer::ObjectPtr& old_obj, const informer::ObjectPtr& o) {
+                        // Our own status writes come back as updates: only spec,
+                        // metadata (annotations, deletion) or a new object matter.
+                        if (old_obj && o && old_obj->value("spec", nlohmann::json()) == o->value("spec", nlohmann::json()) &&
+                            old_obj->value("metadata", nlohmann::json()).value("annotations", nlohmann::json()) ==
+                                o->value("metadata", nlohmann::json()).value("annotations", nlohmann::json()) &&
+                            !o->value("metadata", nlohmann::json::object()).contains("deletionTimestamp")) {
+                          return;
+                        }
+                        enqueueKey(releaseKey(o));
+                      },
+                      [=, this](const informer::ObjectPtr& o) { enqueueKey(releaseKey(o)); }});
+  informer::EventHandlers owned{
+      [this](const informer::ObjectPtr& o) { enqueueKey(InformerCache::ownerKey(*o)); },
+      [this](const informer::ObjectPtr&, const informer::ObjectPtr& o) { enqueueKey(InformerCache::ownerKey(*o)); },
+      [this](const informer::ObjectPtr& o) { enqueueKey(InformerCache::ownerKey(*o)); }};
+  cache_.addHandlers(kDeployments, owned);
+  cache_.addHandlers(kServices, owned);
+  cache_.addHandlers(kEndpointSlices, owned);
+  // IngressRoutes: ours carry the release label; a user's maps to the releases
+  // that name it in spec.routing.existingIngressRoute or send traffic to our Services.
+  auto routeKeys = [this](const informer::ObjectPtr& o) {
+    if (std::string k = InformerCache::ownerKey(*o); !k.empty()) {
+      enqueueKey(k);
+      return;
+    }
+    const auto& meta = o->value("metadata", nlohmann::json::object());
+    const std::string ns = meta.value("namespace", "");
+    const std::string name = meta.value("name", "");
+    for (const auto& r : cache_.releases()) {
+      const auto& rmeta = r->value("metadata", nlohmann::json::object());
+      if (rmeta.value("namespace", "") != ns) continue;
+      const auto& ex = r->value("spec", nlohmann::json::object())
+                           .value("routing", nlohmann::json::object())
+                           .value("existingIngressRoute", nlohmann::json::object());
+      if (ex.is_object() && ex.value("name", "") == name) enqueueKey(informer::objectKey(*r));
+    }
+  };
+  cache_.addHandlers(kIngressRoutes,
+                     {routeKeys, [=](const informer::ObjectPtr&, const informer::ObjectPtr& o) { routeKeys(o); },
+                      routeKeys});
+}
+
+bool App::startCaches() {
+  cache_.start();
+  const auto start = std::chrono::steady_clock::now();
+  if (!cache_.waitForSync(options_.cache_sync_timeout)) {
+    std::string why;
+    for (auto* i : cache_.all()) {
+      if (!i->hasSynced()) {
+        why += " " + i->gvr().resource + (i->stats().last_error.empty() ? "" : " (" + i->stats().last_error + ")");
+      }
+    }
+    log_->error("caches did not sync within {}s:{}; check the API server address, credentials and RBAC",
+                options_.cache_sync_timeout.count(), why);
+    return false;
+  }
+  log_->info("caches synced in {} ms ({} releases)",
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count(),
+             cache_.releases().size());
+  return true;
+}
+
+void App::enqueueAll() {
+  for (const auto& r : cache_.releases()) enqueueKey(informer::objectKey(*r));
+}
+
+void App::startWorkers() {
+  if (workers_started_.exchange(true)) return;
+  controller_.setActive(true);
+  controller_.start(options_.workers);
+  enqueueAll();
+}
+
+bool App::stop() {
+  bool ok = true;
+  if (workers_started_.exchange(false)) ok = controller_.stop(options_.shutdown_grace);
+  else queue_.shutDown();
+  cache_.stop();
+  return ok;
+}
+
+}  // namespace bgo::app
