@@ -321,6 +321,60 @@ TEST_F(RestIntegrationTest, TokenWithoutRightsIsForbiddenAndABadTokenUnauthorize
   EXPECT_EQ(bad.error().code, ErrorCode::kUnauthorized) << bad.error().describe();
 }
 
+std::string readAll(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The plane's CA signs client certificates too (--client-ca-file); its key is
+// in the plane's state dir (test/controlplane/lib.sh: pki/ca.{crt,key}).
+TEST_F(RestIntegrationTest, ClientCertificateAuthenticates) {
+  const char* dir = std::getenv("BGO_PLANE_DIR");
+  std::filesystem::path pki = dir ? std::filesystem::path(dir) / "pki"
+                                  : std::filesystem::path(planeKubeconfigPath()).parent_path() / "pki";
+  TestCert plane_ca{readAll(pki / "ca.crt"), readAll(pki / "ca.key")};
+  ASSERT_FALSE(plane_ca.key_pem.empty()) << "no CA key in " << pki << " (set BGO_PLANE_DIR)";
+
+  kube::rest::ClusterConfig by_cert = config_;
+  by_cert.token.clear();
+  by_cert.token_file.clear();
+  auto admin = makeSigned(plane_ca, "bgo-cert-admin", {}, {}, "system:masters");
+  by_cert.client_cert_pem = admin.cert_pem;
+  by_cert.client_key_pem = admin.key_pem;
+  auto listed = clientWith(by_cert)->list(core::gvrs::kConfigMaps, ns());
+  EXPECT_TRUE(listed.ok()) << listed.error().describe();
+
+  // A certificate identity without rights: the server knows who it is and refuses.
+  auto plain = makeSigned(plane_ca, "bgo-cert-nobody");
+  by_cert.client_cert_pem = plain.cert_pem;
+  by_cert.client_key_pem = plain.key_pem;
+  auto refused = clientWith(by_cert)->list(core::gvrs::kConfigMaps, ns());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kForbidden) << refused.error().describe();
+  EXPECT_THAT(refused.error().message, HasSubstr("\"bgo-cert-nobody\""));
+}
+
+TEST_F(RestIntegrationTest, RotatedTokenFileIsUsedOnTheNextRequest) {
+  ASSERT_FALSE(config_.token.empty()) << "the plane's admin kubeconfig is expected to carry a token";
+  auto file = std::filesystem::temp_directory_path() / uniqueName("bgo-token");
+  std::ofstream(file) << "expired-or-wrong";
+  kube::rest::ClusterConfig by_file = config_;
+  by_file.client_cert_pem.clear();
+  by_file.client_key_pem.clear();
+  by_file.token.clear();
+  by_file.token_file = file.string();
+  auto c = clientWith(by_file);
+  auto before = c->list(core::gvrs::kConfigMaps, ns());
+  ASSERT_FALSE(before.ok());
+  EXPECT_EQ(before.error().code, ErrorCode::kUnauthorized);
+
+  std::ofstream(file) << config_.token;  // the kubelet rewrites projected tokens like this
+  std::filesystem::last_write_time(file, std::filesystem::last_write_time(file) + std::chrono::seconds(1));
+  auto after = c->list(core::gvrs::kConfigMaps, ns());
+  std::filesystem::remove(file);
+  EXPECT_TRUE(after.ok()) << after.error().describe();
+}
+
 TEST_F(RestIntegrationTest, ConnectionRefusedIsUnavailable) {
   kube::rest::ClusterConfig closed = config_;
   closed.server = "https://127.0.0.1:1";

@@ -63,7 +63,7 @@ void addExt(X509* cert, X509* issuer, int nid, const std::string& value) {
 }
 
 TestCert make(const std::string& cn, const TestCert* ca, const std::vector<std::string>& ips,
-              const std::vector<std::string>& dns) {
+              const std::vector<std::string>& dns, const std::string& org) {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   check(key != nullptr, "keygen");
   X509* cert = X509_new();
@@ -76,6 +76,10 @@ TestCert make(const std::string& cn, const TestCert* ca, const std::vector<std::
   X509_NAME* name = X509_get_subject_name(cert);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()),
                              -1, -1, 0);
+  if (!org.empty()) {
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(org.c_str()),
+                               -1, -1, 0);
+  }
   X509* issuer = cert;
   EVP_PKEY* signer = key;
   X509* ca_cert = nullptr;
@@ -109,11 +113,11 @@ TestCert make(const std::string& cn, const TestCert* ca, const std::vector<std::
 
 }  // namespace
 
-TestCert makeCa(const std::string& common_name) { return make(common_name, nullptr, {}, {}); }
+TestCert makeCa(const std::string& common_name) { return make(common_name, nullptr, {}, {}, ""); }
 
 TestCert makeSigned(const TestCert& ca, const std::string& common_name, const std::vector<std::string>& ips,
-                    const std::vector<std::string>& dns) {
-  return make(common_name, &ca, ips, dns);
+                    const std::vector<std::string>& dns, const std::string& organization) {
+  return make(common_name, &ca, ips, dns, organization);
 }
 
 }  // namespace bgo::testing

@@ -15,7 +15,9 @@ struct TestCert {
 // A self-signed CA.
 TestCert makeCa(const std::string& common_name);
 // A certificate signed by `ca`, valid for the given IP addresses and DNS names.
+// `organization` becomes O= (Kubernetes reads it as the user's group).
 TestCert makeSigned(const TestCert& ca, const std::string& common_name,
-                    const std::vector<std::string>& ips = {}, const std::vector<std::string>& dns = {});
+                    const std::vector<std::string>& ips = {}, const std::vector<std::string>& dns = {},
+                    const std::string& organization = "");
 
 }  // namespace bgo::testing
