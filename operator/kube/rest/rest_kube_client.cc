@@ -106,7 +106,10 @@ WatchEvent::Type eventType(const std::string& s, bool& ok) {
 }
 
 // Reads the chunked body line by line: read_line hands over each event as it
-// arrives (a fixed-size read would wait for the buffer to fill).
+// arrives (a fixed-size read would wait for the buffer to fill). When the
+// connection breaks, cpprestsdk fails the whole body, so events received but
+// not yet read are lost with it; the caller resumes from the last event it
+// handled and gets them again.
 class RestWatchStream final : public WatchStream {
  public:
   RestWatchStream(std::unique_ptr<client::http_client> http, pplx::cancellation_token_source cts,
