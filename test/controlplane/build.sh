@@ -50,6 +50,17 @@ build_one() {
     echo "build.sh: $prog cached in $dest"
     return
   fi
+  if (( ! locked )); then # one build at a time: a concurrent caller waits here, then finds it cached
+    exec 9>"$BGO_BIN_CACHE/.build.lock"
+    flock 9
+    locked=1
+    missing=0
+    for b in $(binaries "$prog"); do [[ -x $dest/$b ]] || missing=1; done
+    if (( ! missing )) && [[ -z ${BGO_BUILD_FORCE:-} ]]; then
+      echo "build.sh: $prog cached in $dest (built by a concurrent build.sh)"
+      return
+    fi
+  fi
   case $prog in
     kube) pkgs="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl"
           ldflags=$(kube_ldflags) ;;
@@ -62,7 +73,6 @@ build_one() {
   esac
   echo "build.sh: building $prog into $dest ..."
   start=$(date +%s)
-  mkdir -p "$BGO_BIN_CACHE"
   tmp=$(mktemp -d "$BGO_BIN_CACHE/.$prog.XXXXXX")
   # Build into a temporary folder and move it into place, so an interrupted build never looks cached.
   # shellcheck disable=SC2086
@@ -77,6 +87,9 @@ build_one() {
   chmod 755 "$tmp"
   rm -rf "$dest"
   mv "$tmp" "$dest"
+  if [[ $prog == nodesim ]]; then # older builds of our own program are never used again
+    for b in "$BGO_BIN_CACHE"/nodesim-*; do [[ $b == "$dest" ]] || rm -rf "$b"; done
+  fi
   local secs=$(( $(date +%s) - start ))
   echo "build.sh: built $prog in ${secs}s"
   echo "$(date -u +%FT%TZ) $prog $(basename "$dest") ${secs}s" >> "$BGO_BIN_CACHE/build-times.log"
@@ -85,7 +98,7 @@ build_one() {
 progs=("$@")
 (( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm)
 total_start=$(date +%s)
-exec 9>"$(mkdir -p "$BGO_BIN_CACHE" && echo "$BGO_BIN_CACHE/.build.lock")"
-flock 9 # one build at a time: concurrent callers wait, then find the binaries cached
+mkdir -p "$BGO_BIN_CACHE"
+locked=0
 for p in "${progs[@]}"; do build_one "$p"; done
 echo "build.sh: done in $(( $(date +%s) - total_start ))s"

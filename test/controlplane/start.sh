@@ -116,7 +116,8 @@ launch() {
   bin=$(bin_of "$c")
   [[ -x $bin ]] || die "$bin is missing (run test/controlplane/build.sh)"
   # shellcheck disable=SC2046
-  setsid nohup "$bin" $(args_of "$c") >>"$PLANE_DIR/logs/$c.log" 2>&1 < /dev/null &
+  # fd 8 is the state-dir lock: the daemon must not inherit it, or stop.sh would wait for it forever.
+  setsid nohup "$bin" $(args_of "$c") >>"$PLANE_DIR/logs/$c.log" 2>&1 < /dev/null 8>&- &
   echo $! > "$PLANE_DIR/pids/$c.pid"
   say "started $c (pid $!, log $PLANE_DIR/logs/$c.log)"
 }
