@@ -75,7 +75,7 @@ host=${server#https://}; port=${host##*:}; host=${host%:*}
 
 # A private mount namespace: the rootfs bind-mounted read-only, a tmpfs /tmp (the chart's emptyDir),
 # /dev and /proc; then chroot and drop to 65532:65532, like the kubelet with the chart's securityContext.
-env -i PATH=/usr/local/bin KUBERNETES_SERVICE_HOST="$host" KUBERNETES_SERVICE_PORT="$port" \
+env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KUBERNETES_SERVICE_HOST="$host" KUBERNETES_SERVICE_PORT="$port" \
   POD_NAMESPACE="$ns" POD_NAME=bluegreen-operator-sa-test \
   unshare --mount --propagation private -- /bin/sh -c '
     set -e
@@ -109,6 +109,14 @@ uids=$(awk '/^Uid:/ {print $2,$3,$4,$5} /^Gid:/ {print $2,$3,$4,$5}' "/proc/$bin
 [[ "$uids" == "65532 65532 65532 65532 65532 65532 65532 65532 " ]] && pass "runs as uid/gid 65532 (real, effective, saved, fs)" || fail "uid/gid: $uids"
 rootopts=$(awk '$5 == "/" {print $6}' "/proc/$bin_pid/mountinfo")
 [[ ",$rootopts," == *,ro,* ]] && pass "root filesystem is read-only ($rootopts)" || fail "root mount options: $rootopts"
+holder=""
+for _ in $(seq 1 80); do
+  holder=$(k get leases.coordination.k8s.io bluegreen-operator -n "$ns" -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)
+  [[ -n "$holder" ]] && break
+  sleep 0.25
+done
+[[ -n "$holder" ]] && pass "leader election holds Lease $ns/bluegreen-operator ($holder)" ||
+  fail "no Lease bluegreen-operator in $ns (--leader-elect=true with POD_NAMESPACE=$ns)"
 capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$bin_pid/status")
 [[ "$capeff" == 0000000000000000 ]] && pass "no effective capabilities" || fail "CapEff $capeff"
 
