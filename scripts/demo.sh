@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `make demo`: a real blue -> green release on the local control plane.
+#   1. start the control plane (etcd, kube-apiserver, controller-manager, node simulator)
+#   2. install the CRDs (ours and Traefik's) and run the operator against it
+#   3. apply manifests/samples/shop.yaml, wait until blue serves it
+#   4. ship a new image, print the release's status as it moves to green
+# The plane is left running for exploration (`make plane-down` stops it).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/ci}
+plane="$root/test/controlplane"
+ns=${BGO_DEMO_NAMESPACE:-demo}
+out="$root/build/demo"
+mkdir -p "$out"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+t0=$(date +%s)
+
+say "control plane"
+"$plane/status.sh" >/dev/null 2>&1 || "$plane/start.sh"
+# shellcheck disable=SC1091
+source "${BGO_PLANE_DIR:-$root/build/plane}/env"
+kubectl version 2>/dev/null | sed 's/^/  /'
+
+say "CRDs"
+kubectl apply --server-side --force-conflicts -f "$root/crds/bluegreen.io_bluegreenreleases.yaml" | sed 's/^/  /'
+kubectl wait --for=condition=Established --timeout=60s crd/bluegreenreleases.bluegreen.io | sed 's/^/  /'
+
+say "operator"
+kubectl delete namespace "$ns" --ignore-not-found --wait=true >/dev/null
+kubectl create namespace "$ns" >/dev/null
+"$build/operator/bluegreen-operator" --kubeconfig "$BGO_KUBECONFIG" --namespace "$ns" \
+  --leader-elect=false --health-port 0 --metrics-port 0 >"$out/operator.log" 2>&1 &
+op=$!
+trap 'kill $op 2>/dev/null || true; wait $op 2>/dev/null || true' EXIT
+echo "  pid $op, log $out/operator.log"
+
+# Prints the release line whenever it changes, until `stage` is reached (or timeout).
+watch_until() {
+  local want=$1 timeout=$2 last="" line route deadline=$(( $(date +%s) + timeout ))
+  while (( $(date +%s) < deadline )); do
+    line=$(kubectl -n "$ns" get bgr shop --no-headers 2>/dev/null || true)
+    route=$(kubectl -n "$ns" get ingressroute shop -o jsonpath='{.spec.routes[0].services[0].name}' 2>/dev/null || true)
+    if [[ "$line|$route" != "$last" ]]; then
+      printf '  %5ss  %-70s main route -> %s\n' "$(( $(date +%s) - t0 ))" "$line" "${route:-none}"
+      last="$line|$route"
+    fi
+    if [[ $(kubectl -n "$ns" get bgr shop -o jsonpath='{.status.stage}' 2>/dev/null) == "$want" ]] &&
+       [[ $(kubectl -n "$ns" get bgr shop -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "demo: release did not reach $want within ${timeout}s; operator log:" >&2
+  tail -30 "$out/operator.log" >&2
+  return 1
+}
+
+say "release shop:1.4 (manifests/samples/shop.yaml)"
+kubectl -n "$ns" apply -f "$root/manifests/samples/shop.yaml" | sed 's/^/  /'
+echo "  NAME  ACTIVE  REVISION  PREVIEW  STAGE  READY  AGE"
+watch_until Stable 120
+
+say "new image shop:1.5: green gets it, traffic moves when green is promotable"
+kubectl -n "$ns" patch bgr shop --type=json \
+  -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"registry.example/shop:1.5"}]' | sed 's/^/  /'
+watch_until Stable 180
+
+say "result"
+kubectl -n "$ns" get bgr,deploy,svc,ingressroute | sed 's/^/  /'
+echo
+echo "  history:"
+kubectl -n "$ns" get bgr shop -o jsonpath='{range .status.history[*]}    {.time}  {.from} -> {.to}  revision {.revision}  ({.reason}){"\n"}{end}'
+echo
+say "events"
+kubectl -n "$ns" get events --field-selector involvedObject.kind=BlueGreenRelease \
+  --sort-by=.metadata.creationTimestamp -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message | sed 's/^/  /'
+
+say "done in $(( $(date +%s) - t0 ))s"
+cat <<EOM
+  The control plane is still running. To explore:
+    source ${BGO_PLANE_DIR:-$root/build/plane}/env && kubectl -n $ns get bgr -o yaml
+  To stop it: make plane-down
+EOM
