@@ -10,7 +10,7 @@ for c in "${COMPONENTS[@]}"; do
   if alive "$c"; then state=up; else state=down; down=1; fi
   printf '%-24s %-5s %-8s %-6s %s\n' "$c" "$state" "${pid:--}" "$(port_of "$c")" "$PLANE_DIR/logs/$c.log"
   if [[ $state == down ]]; then
-    if [[ -n $pid ]]; then echo "  $c (pid $pid) has died; last log lines:"; log_tail "$c" 10; else echo "  $c is not started"; fi
+    if [[ -n $pid ]]; then echo "  $c (pid $pid) has died; last log lines:"; log_tail "$c" 10; else echo "  $c is stopped"; fi
   fi
 done
 if alive kube-apiserver; then
