@@ -2,7 +2,8 @@
 # Starts the test control plane (etcd, kube-apiserver, kube-controller-manager, nodesim) on 127.0.0.1 and
 # installs Traefik's CRDs. Reuses what is already running; restarts (loudly) a component that died.
 # Prints the kubeconfig path; `. $BGO_PLANE_DIR/env` sets BGO_KUBECONFIG/KUBECONFIG/PATH.
-# Env: BGO_PLANE_DIR (state dir, default <repo>/build/plane), BGO_SIM_NODES (simulated nodes, default 2).
+# Env: BGO_PLANE_DIR (state dir, default <repo>/build/plane), BGO_SIM_NODES (simulated nodes, default 2),
+#      BGO_SIM_POD_HOOK (executable nodesim runs as `<hook> up|down <namespace> <pod> <ip>`; no spaces in path).
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 t0=$(date +%s.%N)
@@ -107,7 +108,8 @@ args_of() {
       --controllers deployment-controller,replicaset-controller,endpointslice-controller,endpoints-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
       --use-service-account-credentials=false --service-account-private-key-file "$pki/sa.key" \
       --root-ca-file "$pki/ca.crt" --profiling=false ;;
-    nodesim) echo --kubeconfig "$PLANE_DIR/nodesim.kubeconfig" --nodes "${BGO_SIM_NODES:-2}" ;;
+    nodesim) echo --kubeconfig "$PLANE_DIR/nodesim.kubeconfig" --nodes "${BGO_SIM_NODES:-2}" \
+      ${BGO_SIM_POD_HOOK:+--pod-hook "$BGO_SIM_POD_HOOK"} ;;
   esac
 }
 
