@@ -146,15 +146,24 @@ else
   fail "could not create $obj: $out"
 fi
 
+# The published OpenAPI lags a CRD update by a moment: retry explain briefly.
+explain() {
+  local out i
+  for i in $(seq 1 20); do
+    if out=$(k explain "$@" 2>&1); then echo "$out"; return 0; fi
+    sleep 0.5
+  done
+  echo "$out"; return 1
+}
 for field in spec.promotion.readyForSeconds spec.routing.existingIngressRoute.match spec.scaleDown.standbyReplicas; do
-  if k explain "bgr.$field" 2>&1 | grep -q "DESCRIPTION:\|FIELD:"; then
-    desc=$(k explain "bgr.$field" | sed -n '/DESCRIPTION:/,$p' | sed -n 2p | sed 's/^ *//')
+  if out=$(explain "bgr.$field"); then
+    desc=$(sed -n '/DESCRIPTION:/,$p' <<<"$out" | sed -n 2p | sed 's/^ *//')
     if [[ -n "$desc" ]]; then pass "explain bgr.$field: $desc"; else fail "explain bgr.$field: empty description"; fi
   else
-    fail "explain bgr.$field failed"
+    fail "explain bgr.$field failed: $out"
   fi
 done
-if k explain bgr | grep -qF 'bluegreen.io/promote'; then pass "explain bgr documents the promote annotation"
+if explain bgr | grep -qF 'bluegreen.io/promote'; then pass "explain bgr documents the promote annotation"
 else fail "explain bgr does not mention bluegreen.io/promote"; fi
 
 echo "admission: $((checks - failures))/$checks checks passed ($ninvalid invalid manifests)"
