@@ -35,14 +35,19 @@ op=$!
 trap 'kill $op 2>/dev/null || true; wait $op 2>/dev/null || true' EXIT
 echo "  pid $op, log $out/operator.log"
 
+jp='{.status.activeColor}|{.status.activeRevision}|{.status.previewRevision}|{.status.stage}|{.status.conditions[?(@.type=="Ready")].status}|{.status.colors.blue.readyReplicas}/{.status.colors.blue.replicas}|{.status.colors.green.readyReplicas}/{.status.colors.green.replicas}'
+row() { printf '  %6s  %-7s %-11s %-11s %-18s %-6s %-6s %-6s %s\n' "$@"; }
+header() { row time ACTIVE REVISION PREVIEW STAGE READY BLUE GREEN MAIN-ROUTE; }
 # Prints the release line whenever it changes, until `stage` is reached (or timeout).
 watch_until() {
-  local want=$1 timeout=$2 last="" line route deadline=$(( $(date +%s) + timeout ))
+  local want=$1 timeout=$2 last="" line route deadline
+  deadline=$(( $(date +%s) + timeout ))
   while (( $(date +%s) < deadline )); do
-    line=$(kubectl -n "$ns" get bgr shop --no-headers 2>/dev/null || true)
+    line=$(kubectl -n "$ns" get bgr shop -o jsonpath="$jp" 2>/dev/null || true)
     route=$(kubectl -n "$ns" get ingressroute shop -o jsonpath='{.spec.routes[0].services[0].name}' 2>/dev/null || true)
     if [[ "$line|$route" != "$last" ]]; then
-      printf '  %5ss  %-70s main route -> %s\n' "$(( $(date +%s) - t0 ))" "$line" "${route:-none}"
+      local f; IFS='|' read -r -a f <<<"$line"
+      row "$(( $(date +%s) - t0 ))s" "${f[0]:--}" "${f[1]:--}" "${f[2]:--}" "${f[3]:--}" "${f[4]:--}" "${f[5]:--}" "${f[6]:--}" "${route:-none}"
       last="$line|$route"
     fi
     if [[ $(kubectl -n "$ns" get bgr shop -o jsonpath='{.status.stage}' 2>/dev/null) == "$want" ]] &&
@@ -58,10 +63,11 @@ watch_until() {
 
 say "release shop:1.4 (manifests/samples/shop.yaml)"
 kubectl -n "$ns" apply -f "$root/manifests/samples/shop.yaml" | sed 's/^/  /'
-echo "  NAME  ACTIVE  REVISION  PREVIEW  STAGE  READY  AGE"
+header
 watch_until Stable 120
 
 say "new image shop:1.5: green gets it, traffic moves when green is promotable"
+header
 kubectl -n "$ns" patch bgr shop --type=json \
   -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"registry.example/shop:1.5"}]' | sed 's/^/  /'
 watch_until Stable 180
