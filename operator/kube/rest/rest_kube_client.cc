@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
@@ -132,13 +133,15 @@ class RestWatchStream final : public WatchStream {
     for (;;) {
       std::string line;
       try {
-        concurrency::streams::container_buffer<std::string> buf;
+        // A byte buffer: the body stream is of bytes, and a char buffer would be mistyped.
+        concurrency::streams::container_buffer<std::vector<uint8_t>> buf;
         size_t n = body_.read_line(buf).get();
         if (n == 0 && body_.is_eof()) {
           done_ = true;
           return std::optional<WatchEvent>();
         }
-        line = std::move(buf.collection());
+        const std::vector<uint8_t>& bytes = buf.collection();
+        line.assign(bytes.begin(), bytes.end());
       } catch (const std::exception& e) {
         return finish(transportError(what_request_, e, cancelled_));
       }
@@ -248,7 +251,12 @@ struct RestKubeClient::Impl {
     req.headers().add("Accept", "application/json");
     req.headers().add("User-Agent", options.user_agent);
     if (!token->empty()) req.headers().add("Authorization", "Bearer " + *token);
-    if (body) req.set_body(*body, content_type);
+    if (body) {
+      // Bytes, not a string: a string body is read through a mistyped stream
+      // buffer (undefined behaviour UBSan reports). The header set first wins.
+      req.headers().set_content_type(content_type);
+      req.set_body(std::vector<unsigned char>(body->begin(), body->end()));
+    }
     return req;
   }
 
