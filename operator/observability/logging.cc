@@ -38,8 +38,9 @@ const std::array<Rule, 6>& rules() {
        "[REDACTED PEM]"},
       // Base64 of "-----BEGIN" (kubeconfig *-data, Secret data).
       {std::regex(R"re(LS0tLS1CRUdJTi[A-Za-z0-9+/=]*)re", ECMAScript), "[REDACTED PEM]"},
-      // kubeconfig material and credential-like keys: YAML "k: v", JSON "k":"v", query k=v.
-      {std::regex(R"re(((?:client-key-data|client-certificate-data|certificate-authority-data|[a-z_-]*token|password|passwd|secret|authorization)"?\s*[:=]\s*"?)(?:(?:bearer|basic)\s+)?[^\s",}&]+)re",
+      // kubeconfig material and credential-like keys: YAML "k: v", JSON "k":"v", query k=v
+      // (a value already masked, "[REDACTED...", is left alone).
+      {std::regex(R"re(((?:client-key-data|client-certificate-data|certificate-authority-data|[a-z_-]*token|password|passwd|secret|authorization)"?\s*[:=]\s*"?)(?:(?:bearer|basic)\s+)?[^\s",}&\[][^\s",}&]*)re",
                   ECMAScript | icase),
        "$1[REDACTED]"},
       // Authorization header values wherever they appear.
@@ -48,7 +49,7 @@ const std::array<Rule, 6>& rules() {
       {std::regex(R"re(eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)re", ECMAScript),
        "[REDACTED JWT]"},
       // Private keys in other encodings ("PRIVATE KEY" followed by data on one line).
-      {std::regex(R"re((private[ _-]?key"?\s*[:=]\s*"?)[^\s",}]+)re", ECMAScript | icase),
+      {std::regex(R"re((private[ _-]?key"?\s*[:=]\s*"?)[^\s",}\[][^\s",}]*)re", ECMAScript | icase),
        "$1[REDACTED]"},
   }};
   return kRules;
