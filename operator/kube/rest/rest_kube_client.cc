@@ -273,7 +273,12 @@ struct RestKubeClient::Impl {
                     const char* content_type = "application/json") {
     if (setup_error) return core::fail(*setup_error);
     const std::string what_request = method + " " + config.server + target;
-    std::string body_text = body ? body->dump() : std::string();
+    std::string body_text;
+    try {
+      if (body) body_text = body->dump();
+    } catch (const json::exception& e) {  // invalid UTF-8 in a string
+      return core::fail(ErrorCode::kBadRequest, what_request + ": body cannot be encoded: " + e.what());
+    }
     auto req = buildRequest(method, target, body ? &body_text : nullptr, content_type);
     if (!req) return core::fail(req.error());
     auto t0 = std::chrono::steady_clock::now();

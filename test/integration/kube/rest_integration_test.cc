@@ -421,6 +421,32 @@ TEST_F(RestIntegrationTest, ObserverSeesEveryRequestWithVerbAndCode) {
                                            "patch configmaps 200", "delete configmaps 200", "watch configmaps 200"}));
 }
 
+TEST_F(RestIntegrationTest, OneClientServesManyThreadsAtOnce) {
+  ASSERT_TRUE(client_->create(core::gvrs::kConfigMaps, ns(), configMap(ns(), "shared")).ok());
+  std::vector<std::future<int>> workers;
+  for (int t = 0; t < 8; ++t) {
+    workers.push_back(std::async(std::launch::async, [&, t] {
+      int ok = 0;
+      for (int i = 0; i < 25; ++i) {
+        if (i % 5 == 0) {
+          auto p = client_->patch(core::gvrs::kConfigMaps, ns(), "shared", PatchType::kMerge,
+                                  json{{"data", {{"t" + std::to_string(t), std::to_string(i)}}}});
+          ok += p.ok();
+        } else {
+          ok += client_->get(core::gvrs::kConfigMaps, ns(), "shared").ok();
+        }
+      }
+      return ok;
+    }));
+  }
+  int total = 0;
+  for (auto& w : workers) total += w.get();
+  EXPECT_EQ(total, 200);
+  auto final_state = client_->get(core::gvrs::kConfigMaps, ns(), "shared");
+  ASSERT_TRUE(final_state.ok());
+  for (int t = 0; t < 8; ++t) EXPECT_EQ((*final_state)["data"]["t" + std::to_string(t)], "20");
+}
+
 TEST_F(RestIntegrationTest, StrategicMergeAndDryRunReachTheServer) {
   ASSERT_TRUE(client_->create(core::gvrs::kConfigMaps, ns(), configMap(ns(), "smp")).ok());
   auto smp = client_->patch(core::gvrs::kConfigMaps, ns(), "smp", PatchType::kStrategicMerge,

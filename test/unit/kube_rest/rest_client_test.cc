@@ -137,6 +137,15 @@ TEST(RestClientTest, NonJsonSuccessIsAnError) {
   EXPECT_THAT(r.error().message, HasSubstr("response is not JSON: not json"));
 }
 
+TEST(RestClientTest, BodyThatCannotBeEncodedIsBadRequest) {
+  ScriptedServer server([](const HttpRequest&, HttpConn& conn) { conn.respond(201, "{}"); });
+  RestKubeClient c(plainConfig(server));
+  auto r = c.create(core::gvrs::kConfigMaps, "ns", json{{"data", {{"k", "\xff\xfe"}}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+  EXPECT_TRUE(server.requests().empty());
+}
+
 TEST(RestClientTest, SilentServerTimesOut) {
   std::promise<void> release;
   auto released = release.get_future().share();
