@@ -338,8 +338,11 @@ void LeaderElector::loop() {
   log_->info("leader election: {} is a candidate for lease {}/{}", config_.identity,
              config_.lease_namespace, config_.lease_name);
   for (;;) {
+    // Periods count from the start of an attempt, so a slow call does not
+    // stretch the renewal cadence.
+    const auto started = clock_.now();
     tryAcquireOrRenew();
-    const auto next = nextAttempt(clock_.now());
+    const auto next = nextAttempt(started);
     const uint64_t token = waiter_.token();
     {
       std::lock_guard lock(mu_);

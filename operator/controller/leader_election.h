@@ -133,7 +133,7 @@ class LeaderElector {
   // Gives the lease up if the last observed holder is us. True when nothing
   // is left to release.
   bool release();
-  // When the loop makes its next attempt after one that ended at `now`.
+  // When the loop makes its next attempt after one that started at `now`.
   core::SteadyTime nextAttempt(core::SteadyTime now);
 
   // --- the loop: an election thread and a deadline watchdog ---
