@@ -222,8 +222,7 @@ void HttpServer::stop() {
 
 uint16_t HttpServer::port() const { return impl_->port.load(); }
 
-void addStandardEndpoints(HttpServer& server, const CheckSet& health, const CheckSet& ready,
-                          const Registry& registry) {
+void addProbeEndpoints(HttpServer& server, const CheckSet& health, const CheckSet& ready) {
   server.handle("/healthz", [&health](const std::string&) {
     auto v = health.evaluate();
     return HttpResponse{v.ok ? 200 : 500, "text/plain; charset=utf-8",
@@ -234,9 +233,18 @@ void addStandardEndpoints(HttpServer& server, const CheckSet& health, const Chec
     return HttpResponse{v.ok ? 200 : 503, "text/plain; charset=utf-8",
                         v.text + (v.ok ? "readyz check passed\n" : "readyz check failed\n")};
   });
+}
+
+void addMetricsEndpoint(HttpServer& server, const Registry& registry) {
   server.handle("/metrics", [&registry](const std::string&) {
     return HttpResponse{200, kTextContentType, registry.render()};
   });
+}
+
+void addStandardEndpoints(HttpServer& server, const CheckSet& health, const CheckSet& ready,
+                          const Registry& registry) {
+  addProbeEndpoints(server, health, ready);
+  addMetricsEndpoint(server, registry);
 }
 
 }  // namespace bgo::observability

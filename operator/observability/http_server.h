@@ -52,8 +52,12 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// /healthz (200, or 500 listing the failed checks), /readyz (200, or 503) and
-// /metrics (registry.render(), text format 0.0.4). All must outlive the server.
+// /healthz (200, or 500 listing the failed checks) and /readyz (200, or 503).
+// The check sets must outlive the server.
+void addProbeEndpoints(HttpServer& server, const CheckSet& health, const CheckSet& ready);
+// /metrics: registry.render() as text format 0.0.4. The registry must outlive the server.
+void addMetricsEndpoint(HttpServer& server, const Registry& registry);
+// Both on one server.
 void addStandardEndpoints(HttpServer& server, const CheckSet& health, const CheckSet& ready,
                           const Registry& registry);
 
