@@ -198,11 +198,6 @@ struct RestKubeClient::Impl {
   std::optional<Error> setup_error;
   std::unique_ptr<client::http_client> http;
 
-  struct Response {
-    int code = 0;
-    std::string body;
-  };
-
   Impl(ClusterConfig c, RestOptions o) : config(std::move(c)), options(std::move(o)) {
     const core::Clock& clock = options.clock ? *options.clock : system_clock;
     tokens = std::make_unique<TokenSource>(config.token, config.token_file, clock);
