@@ -17,7 +17,10 @@ void Heartbeat::tick() { last_ns_.store(toNs(clock_.now()), std::memory_order_re
 
 void Heartbeat::setSource(std::function<core::SteadyTime()> source) { source_ = std::move(source); }
 
+void Heartbeat::onlyWhile(std::function<bool()> busy) { busy_ = std::move(busy); }
+
 std::optional<std::string> Heartbeat::problem() const {
+  if (busy_ && !busy_()) return std::nullopt;
   const int64_t last = source_ ? toNs(source_()) : last_ns_.load(std::memory_order_relaxed);
   const auto age = std::chrono::nanoseconds(toNs(clock_.now()) - last);
   if (age <= max_age_) return std::nullopt;

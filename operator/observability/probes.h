@@ -21,8 +21,12 @@ class Heartbeat {
   Heartbeat(std::string name, const core::Clock& clock, std::chrono::nanoseconds max_age);
 
   void tick();
-  // Reads the last beat from elsewhere (e.g. Controller::lastProgress) instead of tick().
+  // Reads the last beat from elsewhere (e.g. Controller::lastProgress) instead
+  // of tick(). Set before serving.
   void setSource(std::function<core::SteadyTime()> source);
+  // Judges staleness only while `busy()` is true (e.g. a reconcile is in
+  // flight): an idle loop that waits for work is not wedged. Set before serving.
+  void onlyWhile(std::function<bool()> busy);
   // nullopt when fresh, else why not.
   std::optional<std::string> problem() const;
   const std::string& name() const { return name_; }
@@ -33,6 +37,7 @@ class Heartbeat {
   const std::chrono::nanoseconds max_age_;
   std::atomic<int64_t> last_ns_;
   std::function<core::SteadyTime()> source_;
+  std::function<bool()> busy_;
 };
 
 // Named checks behind one endpoint. A check passes when it returns nullopt;

@@ -101,6 +101,22 @@ TEST_F(HttpServerTest, HealthzFailsWhenTheHeartbeatGoesStale) {
   EXPECT_EQ(get(port_, "/healthz").status, 200);
 }
 
+TEST(HeartbeatTest, ReadsAnExternalSourceAndIgnoresIdleTime) {
+  testing::ManualClock clock;
+  Heartbeat hb("workers", clock, 60s);
+  core::SteadyTime last = clock.now();
+  bool busy = false;
+  hb.setSource([&] { return last; });
+  hb.onlyWhile([&] { return busy; });
+  clock.advance(10min);
+  EXPECT_FALSE(hb.problem().has_value()) << "idle, waiting for work: not wedged";
+  busy = true;
+  ASSERT_TRUE(hb.problem().has_value());
+  EXPECT_EQ(*hb.problem(), "no heartbeat for 600000 ms (limit 60000 ms)");
+  last = clock.now() - 59s;
+  EXPECT_FALSE(hb.problem().has_value());
+}
+
 TEST_F(HttpServerTest, ReadyzWaitsForCachesAndLeaderState) {
   auto r = get(port_, "/readyz");
   EXPECT_EQ(r.status, 503);
