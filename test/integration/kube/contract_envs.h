@@ -18,6 +18,7 @@ struct FakeEnv {
     fake.setStatusSubresource(kWidgets, true);
     return {};
   }
+  void forgetHistory() { fake.compactHistory(); }
 };
 
 struct RestEnv {
@@ -40,6 +41,8 @@ struct RestEnv {
   std::string setupError() { return error; }
   kube::KubeClient& client() { return *rest; }
   core::Status prepareWidgets() { return ensureWidgetCrd(*rest); }
+  // The watch cache starts far above resourceVersion 1 and keeps a bounded window.
+  void forgetHistory() {}
 };
 
 }  // namespace bgo::testing

@@ -8,6 +8,7 @@
 //   std::string setupError();        // "" when the backend is ready
 //   kube::KubeClient& client();
 //   core::Status prepareWidgets();   // the test CRD (kWidgets) served, with a status subresource
+//   void forgetHistory();            // make resourceVersion "1" too old to watch from
 
 #include <set>
 #include <string>
@@ -401,6 +402,26 @@ TYPED_TEST_P(KubeContractTest, WatchFiltersByLabelSelector) {
   EXPECT_EQ((**ev).type, WatchEvent::Type::kAdded);
 }
 
+TYPED_TEST_P(KubeContractTest, WatchFromAForgottenResourceVersionGetsAnExpiredEvent) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(this->client()
+                    .create(core::gvrs::kConfigMaps, this->ns_, configMap(this->ns_, "h" + std::to_string(i), {}))
+                    .ok());
+  }
+  this->env_->forgetHistory();
+  // The real server accepts the watch and sends one ERROR event (410 Expired).
+  auto stream = this->client().watch(core::gvrs::kConfigMaps, this->ns_, this->watchFrom("1"));
+  ASSERT_TRUE(stream.ok()) << stream.error().describe();
+  auto ev = (*stream)->next();
+  ASSERT_TRUE(ev.ok()) << ev.error().describe();
+  ASSERT_TRUE(ev->has_value());
+  EXPECT_EQ((**ev).type, WatchEvent::Type::kError);
+  EXPECT_EQ((**ev).object.value("kind", ""), "Status");
+  EXPECT_EQ((**ev).object.value("code", 0), 410);
+  EXPECT_EQ((**ev).object.value("reason", ""), "Expired");
+  EXPECT_EQ(kube::errorFromStatus(0, (**ev).object).code, ErrorCode::kGone);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(KubeContractTest, CreateSetsServerFieldsAndGetReturnsTheObject,
                             CreatingAnExistingNameIsAlreadyExists, MissingObjectsAreNotFound,
                             ListPagesWithLimitAndContinue, ReplaceWithStaleResourceVersionIsConflict,
@@ -408,6 +429,6 @@ REGISTER_TYPED_TEST_SUITE_P(KubeContractTest, CreateSetsServerFieldsAndGetReturn
                             NoOpMergePatchKeepsResourceVersion, GenerationBumpsOnlyWhenSpecChanges,
                             StatusSubresourceWritesOnlyStatus, DeleteHonoursPreconditionsAndRemoves,
                             WatchDeliversWritesInOrder, WatchFromAResourceVersionReplaysOnlyLaterWrites,
-                            WatchFiltersByLabelSelector);
+                            WatchFiltersByLabelSelector, WatchFromAForgottenResourceVersionGetsAnExpiredEvent);
 
 }  // namespace bgo::testing
