@@ -47,6 +47,32 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
   return o;
 }
 
+core::Status Reconciler::readMisses(Observed& o) {
+  const api::Release& r = o.release();
+  for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
+    const std::string name = r.name + "-" + api::toString(c);
+    const int i = static_cast<int>(c);
+    if (!o.deployments[i].exists()) {
+      auto live = client_.get(kDeployments, r.ns, name);
+      if (live) {
+        o.deployments[i] = viewDeployment(std::make_shared<const json>(std::move(*live)), r.uid);
+      } else if (!live.error().is(core::ErrorCode::kNotFound)) {
+        return core::fail(live.error());
+      }
+    }
+    if (!o.services[i].exists()) {
+      auto live = client_.get(kServices, r.ns, name);
+      if (live) {
+        o.services[i].object = std::make_shared<const json>(std::move(*live));
+        o.services[i].owned = ownedBy(*o.services[i].object, r.uid);
+      } else if (!live.error().is(core::ErrorCode::kNotFound)) {
+        return core::fail(live.error());
+      }
+    }
+  }
+  return {};
+}
+
 core::Status Reconciler::execute(const core::ObjectKey& key, const Action& a) {
   kube::WriteOptions opts;
   opts.field_manager = api::kFieldManager;
@@ -129,6 +155,11 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
   if (awaitingCache(key, observed->release().resource_version)) {
     out.requeue_after = std::chrono::milliseconds(100);
     return out;
+  }
+  if (auto st = readMisses(*observed); !st) {
+    core::Error e = st.error();
+    e.message = "reading objects missing from the cache: " + e.message;
+    return core::fail(e);
   }
   Plan p = plan(*observed);
   if (observer_) observer_->onPlan(key, *observed, p);

@@ -47,6 +47,9 @@ class Reconciler {
 
  private:
   core::Status execute(const core::ObjectKey& key, const Action& a);
+  // The caches hold only objects labelled as ours: a miss is read from the
+  // API server, so someone else's object with our name is seen (and refused).
+  core::Status readMisses(Observed& o);
   void releaseGone(const core::ObjectKey& key);
 
   // After a status write the cache must move past the resourceVersion the

@@ -28,11 +28,19 @@ class ClientReader final : public ObjectReader {
  public:
   explicit ClientReader(kube::KubeClient& c) : c_(c) {}
   std::shared_ptr<const json> pinned_release;  // simulates a cache that lags behind
+  // Like the operator's informers: Deployments and Services only when labelled
+  // managed-by bluegreen-operator.
+  bool only_ours = false;
 
   std::shared_ptr<const json> get(const core::Gvr& gvr, const std::string& ns,
                                   const std::string& name) const override {
     if (gvr == kBlueGreenReleases && pinned_release) return pinned_release;
     auto r = c_.get(gvr, ns, name);
+    if (r && only_ours && (gvr == kDeployments || gvr == core::gvrs::kServices) &&
+        r->value("/metadata/labels/app.kubernetes.io~1managed-by"_json_pointer, std::string()) !=
+            "bluegreen-operator") {
+      return nullptr;
+    }
     return r ? std::make_shared<const json>(*r) : nullptr;
   }
   std::vector<std::shared_ptr<const json>> listByLabel(const core::Gvr& gvr, const std::string& ns,
@@ -197,6 +205,32 @@ TEST_F(ReconcilerTest, NeverPlansTwiceOnAReleaseItAlreadyWroteStatusFor) {
   out = reconcile();
   EXPECT_EQ(fake_.writeCount(Verb::kPatch), 0u) << "caught up: the objects exist already";
   EXPECT_FALSE(out.requeue_after.has_value() && *out.requeue_after < std::chrono::seconds(1));
+}
+
+TEST_F(ReconcilerTest, ForeignObjectTheCacheDoesNotHoldIsSeenAndNeverTakenOver) {
+  // Someone else's Service and Deployment carry our names but not our labels,
+  // so the label-filtered caches do not show them.
+  reader_.only_ours = true;
+  json svc = testing::makeService("prod", "shop-green", {{"app", "legacy"}}, 80, 8080, {{"team", "legacy"}});
+  ASSERT_TRUE(fake_.create(core::gvrs::kServices, "prod", svc).ok());
+  json dep = testing::makeDeployment("prod", "shop-blue", {{"app", "legacy"}}, "legacy:1");
+  ASSERT_TRUE(fake_.create(kDeployments, "prod", dep).ok());
+  fake_.clearWrites();
+  reconcile();
+  for (const auto& w : fake_.writes()) {
+    EXPECT_FALSE(w.gvr == kDeployments || w.gvr == core::gvrs::kServices)
+        << "wrote " << w.gvr.resource << "/" << w.name;
+  }
+  auto foreign = fake_.get(core::gvrs::kServices, "prod", "shop-green");
+  ASSERT_TRUE(foreign.ok());
+  EXPECT_FALSE((*foreign)["metadata"].contains("ownerReferences"));
+  EXPECT_EQ((*foreign)["spec"]["selector"], svc["spec"]["selector"]);
+  auto status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(status["stage"], "Failed");
+  EXPECT_NE(status["message"].get<std::string>().find("Deployment shop-blue"), std::string::npos)
+      << status["message"];
+  EXPECT_NE(std::find(events_.reasons.begin(), events_.reasons.end(), "NameConflict"),
+            events_.reasons.end());
 }
 
 TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {
