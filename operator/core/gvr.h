@@ -22,6 +22,7 @@ inline const Gvr kServices{"", "v1", "services", true};
 inline const Gvr kConfigMaps{"", "v1", "configmaps", true};
 inline const Gvr kSecrets{"", "v1", "secrets", true};
 inline const Gvr kPods{"", "v1", "pods", true};
+inline const Gvr kServiceAccounts{"", "v1", "serviceaccounts", true};
 inline const Gvr kNamespaces{"", "v1", "namespaces", false};
 inline const Gvr kEvents{"", "v1", "events", true};
 inline const Gvr kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", true};

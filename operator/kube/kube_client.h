@@ -80,6 +80,8 @@ class KubeClient {
   // One page; the List object as the server returns it (items, metadata.continue,
   // metadata.resourceVersion).
   virtual Result<json> list(const Gvr& gvr, const std::string& ns, const ListOptions& opts = {}) = 0;
+  // With opts.subresource (e.g. serviceaccounts/<name>/token), the request goes to
+  // the object named by body.metadata.name.
   virtual Result<json> create(const Gvr& gvr, const std::string& ns, const json& body,
                               const WriteOptions& opts = {}) = 0;
   // PUT; body.metadata.resourceVersion (when set) is the optimistic-concurrency precondition.
