@@ -315,7 +315,20 @@ void Planner::initial() {
   v.ready_reason = "Initializing";
   v.stage = Stage::kInitializing;
   const bool promotable = dep(target).revision == revision_ && gate(target, false);
-  if (promotable && route_problem_.empty()) {
+  // The route served this release before and someone sent it elsewhere: with
+  // manual promotion, only the revision last switched to may be put back
+  // without a promote request.
+  const auto& h = st().history;
+  const bool needs_request = !spec_.auto_promote && !h.empty() && h.front().revision != revision_ &&
+                             r_.promote_request != revision_;
+  if (promotable && route_problem_.empty() && needs_request) {
+    v.stage = Stage::kAwaitingPromotion;
+    v.reconciling_reason = "AwaitingPromotion";
+    v.message = traefik::mainMatch(r_) + " goes to " + target_.description +
+                ", not to this release; revision " + revision_ + " on " + api::toString(target) +
+                " is promotable; to route it there: kubectl annotate bgr " + r_.name + " " +
+                api::kAnnotationPromote + "=" + revision_ + " --overwrite";
+  } else if (promotable && route_problem_.empty()) {
     switchTo(target, std::nullopt, "Initial");
     v.stage = Stage::kSwitching;
     v.message = "routing " + traefik::mainMatch(r_) + " to " + api::toString(target);

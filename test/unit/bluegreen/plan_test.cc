@@ -234,6 +234,46 @@ TEST(PlanTest, ManualPromotionWaitsForTheRequestOfThatRevision) {
   EXPECT_EQ(w.mainRouteService(), "shop-green");
 }
 
+TEST(PlanTest, MainRouteTakenBySomeoneElseIsNotGivenToAnUnpromotedRevision) {
+  World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
+  w.setImage("shop:2.0");
+  const std::string r2 = api::revisionOf(podTemplate("shop:2.0"));
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(11s);
+  w.step();
+  ASSERT_EQ(w.stage(), "AwaitingPromotion");
+  // Someone sends the main host to a maintenance page: no color serves it now.
+  w.objects()["IngressRoute/shop"]["spec"]["routes"][0]["services"] =
+      json::array({{{"name", "maintenance"}, {"port", 80}}});
+  Plan p = w.step();
+  EXPECT_FALSE(p.switched) << "switched to a revision nobody promoted";
+  EXPECT_EQ(w.mainRouteService(), "maintenance");
+  EXPECT_EQ(w.stage(), "AwaitingPromotion");
+  EXPECT_NE(w.release()["status"]["message"].get<std::string>().find("maintenance"), std::string::npos);
+  w.converge();
+  w.advance(5s);
+  w.step();
+  EXPECT_EQ(w.mainRouteService(), "maintenance");
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  w.annotate(api::kAnnotationPromote, r2);
+  p = w.step();
+  EXPECT_TRUE(p.switched);
+  EXPECT_EQ(w.mainRouteService(), "shop-green");
+}
+
+TEST(PlanTest, MainRouteTakenBySomeoneElseGoesBackToThePromotedRevision) {
+  World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
+  w.objects()["IngressRoute/shop"]["spec"]["routes"][0]["services"] =
+      json::array({{{"name", "maintenance"}, {"port", 80}}});
+  w.step();
+  w.advance(10s);  // readyForSeconds: the gates apply as for a first route
+  Plan p = w.step();
+  EXPECT_TRUE(p.switched) << "the revision on the route before was promoted: the route is put back";
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+}
+
 TEST(PlanTest, AbortScalesPreviewToStandbyAndKeepsTraffic) {
   World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
   w.setImage("shop:2.0");
