@@ -168,7 +168,11 @@ TEST_F(ExistingRouteTest, ForeignEditWhileAwaitingPromotionIsReReadAndNeverSwitc
   ASSERT_TRUE(edit) << edit.error().describe();
   const json edited = *edit;
 
-  // Without a promote request the unpromoted revision must not get the host.
+  // The operator re-reads the route (its status names what the route sends to
+  // now), and without a promote request the unpromoted revision does not get it.
+  EXPECT_TRUE(waitFor("status naming the foreign service",
+                      [&] { return status().value("message", "").find("maintenance") != std::string::npos; }, 10s));
+  EXPECT_EQ(stage(), "AwaitingPromotion");
   EXPECT_TRUE(holdsFor([&] { return routeService("web", shopMatch()) == "maintenance"; }, 3s))
       << "the route went to " << routeService("web", shopMatch()) << " without a promote request";
   EXPECT_GE(deploymentState(deployment("blue")).spec_replicas, 3)
@@ -246,6 +250,29 @@ TEST_F(SpecErrorTest, ForeignDeploymentWithTheBlueNameIsNeverTakenOver) {
   for (const auto& mf : now["metadata"].value("managedFields", json::array())) {
     EXPECT_NE(mf.value("manager", ""), "bluegreen-operator") << "the operator wrote to the foreign Deployment";
   }
+}
+
+TEST_F(SpecErrorTest, ForeignServiceWithTheGreenNameIsNeverTakenOver) {
+  // A Service's selector can be changed: a forced apply would silently take it over.
+  const json foreign{
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", {{"name", name_ + "-green"}, {"namespace", ns_}, {"labels", {{"team", "legacy"}}}}},
+      {"spec", {{"selector", {{"app", "legacy"}}}, {"ports", json::array({{{"port", 8080}}})}}}};
+  auto created = client_->create(kServices, ns_, foreign, {.field_manager = "legacy-team"});
+  ASSERT_TRUE(created) << created.error().describe();
+
+  startOperator();
+  createRelease(kImage1);
+  ASSERT_TRUE(waitFor("Stalled=True", [&] { return conditionStatus("Stalled") == "True"; }, 30s));
+  EXPECT_EQ(condition("Stalled").value("reason", ""), "NameConflict");
+  EXPECT_NE(condition("Stalled").value("message", "").find("Service " + name_ + "-green"), std::string::npos)
+      << condition("Stalled").value("message", "");
+  EXPECT_TRUE(holdsFor([&] { return listItems(kDeployments).empty() && listItems(kIngressRoutes).empty(); }, 2s))
+      << "the operator created objects despite the conflict";
+  const json now = service("green");
+  EXPECT_EQ(strAt(now, "/metadata/resourceVersion"), strAt(*created, "/metadata/resourceVersion"))
+      << "the foreign Service was written to: " << now.dump();
 }
 
 }  // namespace
