@@ -90,8 +90,8 @@ core::Status validate(const LeaderElectionConfig& config);
 std::string defaultIdentity();
 
 // Called on the thread that noticed the change, outside the elector's lock
-// (they may call isLeader()), one at a time and in order; never call start()
-// or stop() from them.
+// (they may call isLeader()), one at a time and in order; never call start(),
+// stop() or release() from them.
 struct LeaderCallbacks {
   std::function<void()> on_started_leading;
   // Stop writing now: the lease may be someone else's soon.
