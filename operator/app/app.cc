@@ -12,10 +12,26 @@ using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
 using core::gvrs::kServices;
 
+std::chrono::milliseconds resyncRequeue(std::optional<std::chrono::milliseconds> requested,
+                                        std::chrono::seconds resync_period) {
+  const std::chrono::milliseconds resync = resync_period;
+  return requested && *requested < resync ? *requested : resync;
+}
+
 namespace {
 informer::InformerOptions informerOptions(std::shared_ptr<spdlog::logger> log) {
   informer::InformerOptions o;
   o.logger = std::move(log);
+  // What the operator never reads is not kept: managedFields and kubectl's
+  // last-applied copy are often larger than the rest of the object.
+  o.transform = [](nlohmann::json& obj) {
+    auto meta = obj.find("metadata");
+    if (meta == obj.end() || !meta->is_object()) return;
+    meta->erase("managedFields");
+    if (auto ann = meta->find("annotations"); ann != meta->end() && ann->is_object()) {
+      ann->erase("kubectl.kubernetes.io/last-applied-configuration");
+    }
+  };
   return o;
 }
 }  // namespace
@@ -37,7 +53,9 @@ App::App(Options options, kube::KubeClient& client, core::Clock& clock,
             auto out = reconciler_.reconcile(key);
             if (!out) return core::fail(out.error());
             controller::ReconcileResult r;
-            if (out->requeue_after) r.requeue_after = *out->requeue_after;
+            if (cache_.get(kBlueGreenReleases, key.ns, key.name)) {
+              r.requeue_after = resyncRequeue(out->requeue_after, options_.resync_period);
+            }
             return r;
           },
           log_, controller_observer) {

@@ -148,6 +148,7 @@ core::Status Informer::listAndReplace() {
       objects.reserve(objects.size() + it->size());
       for (auto& item : *it) {
         fillTypeMeta(item);
+        if (options_.transform) options_.transform(item);
         objects.push_back(std::make_shared<const json>(std::move(item)));
       }
     }
@@ -247,6 +248,7 @@ Informer::WatchOutcome Informer::consume(kube::WatchStream& stream, bool& progre
       continue;
     }
     fillTypeMeta(ev.object);
+    if (options_.transform) options_.transform(ev.object);
     auto obj = std::make_shared<const json>(std::move(ev.object));
     std::optional<Change> change;
     if (ev.type == WatchEvent::Type::kDeleted) {

@@ -55,6 +55,9 @@ struct InformerOptions {
   // Told each backoff wait before it starts (metrics, tests).
   std::function<void(std::chrono::milliseconds)> on_backoff;
   std::shared_ptr<spdlog::logger> logger;  // null: spdlog's default logger
+  // Applied to every object before it is cached (e.g. drop managedFields to
+  // save memory); must keep metadata.name/namespace/resourceVersion.
+  std::function<void(nlohmann::json&)> transform;
 };
 
 struct InformerStats {

@@ -150,6 +150,22 @@ TEST_F(InformerTest, SyncsTheSelectedObjectsAndDeliversThemAsAdds) {
   EXPECT_EQ(inf->stats().relists, 0u);
 }
 
+TEST_F(InformerTest, TransformsListedAndWatchedObjectsBeforeCaching) {
+  create("ns", "listed", {{"big", "x"}});
+  options_.transform = [](json& o) { o.erase("data"); };
+  auto inf = make();
+  inf->start();
+  ASSERT_TRUE(inf->waitForSync(5s));
+  create("ns", "watched", {{"big", "y"}});
+  ASSERT_TRUE(rec_.waitUntil([&] { return rec_.count() >= 2; }));
+  for (const char* name : {"listed", "watched"}) {
+    auto o = inf->get("ns", name);
+    ASSERT_TRUE(o) << name;
+    EXPECT_FALSE(o->contains("data")) << name;
+    EXPECT_EQ((*o)["metadata"]["name"], name);
+  }
+}
+
 TEST_F(InformerTest, ListsInPages) {
   for (int i = 0; i < 25; ++i) create("ns", "cm" + std::to_string(100 + i));
   options_.page_size = 10;
