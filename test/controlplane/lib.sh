@@ -50,5 +50,5 @@ log_tail() { # component [lines]
 lock_plane() { # serialises start/stop of one state dir
   mkdir -p "$PLANE_DIR"
   exec 8>"$PLANE_DIR/.lock"
-  flock 8
+  flock -w 120 8 || { echo "$(basename "$0"): another start/stop has held $PLANE_DIR/.lock for 120 s" >&2; exit 1; }
 }

@@ -9,11 +9,9 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"log"
-	"net/netip"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -25,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	listers "k8s.io/client-go/listers/core/v1"
@@ -40,6 +39,11 @@ const (
 	crashInterval = 3 * time.Second
 )
 
+type podIP struct {
+	uid types.UID
+	ip  string
+}
+
 type sim struct {
 	client  kubernetes.Interface
 	pods    listers.PodLister
@@ -49,9 +53,10 @@ type sim struct {
 	podHook string // optional executable run as `hook up|down <namespace> <pod> <ip>` (real backends, later)
 
 	mu   sync.Mutex
-	used map[string]string // pod IP -> namespace/name
-	next uint32            // next offset into 198.18.0.0/15 to try
-	rr   int               // round-robin node choice
+	ips  map[string]podIP // namespace/name -> address of the pod (by UID) of that name
+	used map[string]bool  // pod IPs handed out
+	next uint32           // next offset into 198.18.0.0/16 to try
+	rr   int              // round-robin node choice
 }
 
 func main() {
@@ -66,7 +71,7 @@ func main() {
 		log.Fatalf("kubeconfig: %v", err)
 	}
 	cfg.QPS, cfg.Burst = 100, 200
-	s := &sim{client: kubernetes.NewForConfigOrDie(cfg), nodeIPs: map[string]string{}, used: map[string]string{},
+	s := &sim{client: kubernetes.NewForConfigOrDie(cfg), nodeIPs: map[string]string{}, ips: map[string]podIP{}, used: map[string]bool{},
 		podHook: *podHook, queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())}
 	ctx := context.Background()
 	for i := 0; i < *nodeCount; i++ {
@@ -95,7 +100,7 @@ func main() {
 	pods, _ := s.pods.List(labels.Everything())
 	for _, p := range pods {
 		if p.Status.PodIP != "" {
-			s.used[p.Status.PodIP] = p.Namespace + "/" + p.Name
+			s.ips[p.Namespace+"/"+p.Name], s.used[p.Status.PodIP] = podIP{p.UID, p.Status.PodIP}, true
 		}
 	}
 	log.Printf("nodesim ready: nodes %v, %d existing pods", s.nodes, len(pods))
@@ -190,15 +195,22 @@ func (s *sim) sync(ctx context.Context, key string) (time.Duration, error) {
 	now := metav1.Now()
 	st := pod.Status.DeepCopy()
 	if st.PodIP == "" {
-		ip, err := s.allocate(key)
-		if err != nil {
-			return 0, err
-		}
-		if err := s.runHook("up", pod, ip); err != nil {
+		s.mu.Lock()
+		a := s.ips[key]
+		s.mu.Unlock()
+		if a.uid != pod.UID { // not allocated yet (or only for an earlier pod of the same name)
 			s.release(key)
-			return 0, err
+			ip, err := s.allocate(key, pod.UID)
+			if err != nil {
+				return 0, err
+			}
+			if err := s.runHook("up", key, ip); err != nil {
+				s.release(key)
+				return 0, err
+			}
+			a.ip = ip
 		}
-		st.PodIP, st.PodIPs = ip, []corev1.PodIP{{IP: ip}}
+		st.PodIP, st.PodIPs = a.ip, []corev1.PodIP{{IP: a.ip}}
 	}
 	st.Phase, st.HostIP = corev1.PodRunning, s.nodeIPs[pod.Spec.NodeName]
 	st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
@@ -272,20 +284,17 @@ func setCondition(st *corev1.PodStatus, t corev1.PodConditionType, v corev1.Cond
 // allocate hands out the next free pod address of 198.18.0.0/16, skipping .0, .1 and .255 of every /24
 // (198.18.0.1 is kept for the host side of a test network namespace). The rest of 198.18.0.0/15 is for
 // Service cluster IPs (198.19.0.0/20, see start.sh) and node addresses (198.19.255.0/24).
-func (s *sim) allocate(key string) (string, error) {
+func (s *sim) allocate(key string, uid types.UID) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	base := binary.BigEndian.Uint32(netip.MustParseAddr("198.18.0.0").AsSlice())
-	for tries := uint32(0); tries < 1<<16; tries++ {
+	for tries := 0; tries < 1<<16; tries++ {
 		off := s.next % (1 << 16)
 		s.next++
 		if b := off & 0xff; b <= 1 || b == 255 {
 			continue
 		}
-		var a [4]byte
-		binary.BigEndian.PutUint32(a[:], base+off)
-		if ip := netip.AddrFrom4(a).String(); s.used[ip] == "" {
-			s.used[ip] = key
+		if ip := fmt.Sprintf("198.18.%d.%d", off>>8, off&0xff); !s.used[ip] {
+			s.ips[key], s.used[ip] = podIP{uid, ip}, true
 			return ip, nil
 		}
 	}
@@ -294,28 +303,23 @@ func (s *sim) allocate(key string) (string, error) {
 
 func (s *sim) release(key string) {
 	s.mu.Lock()
-	var freed string
-	for ip, k := range s.used {
-		if k == key {
-			freed = ip
-			delete(s.used, ip)
-		}
-	}
+	ip := s.ips[key].ip
+	delete(s.ips, key)
+	delete(s.used, ip)
 	s.mu.Unlock()
-	if freed != "" {
-		ns, name, _ := cache.SplitMetaNamespaceKey(key)
-		if err := s.runHook("down", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}, freed); err != nil {
+	if ip != "" {
+		if err := s.runHook("down", key, ip); err != nil {
 			log.Printf("%s: %v", key, err)
 		}
 	}
 }
 
-func (s *sim) runHook(op string, pod *corev1.Pod, ip string) error {
+func (s *sim) runHook(op, key, ip string) error {
 	if s.podHook == "" {
 		return nil
 	}
-	out, err := exec.Command(s.podHook, op, pod.Namespace, pod.Name, ip).CombinedOutput()
-	if err != nil {
+	ns, name, _ := cache.SplitMetaNamespaceKey(key)
+	if out, err := exec.Command(s.podHook, op, ns, name, ip).CombinedOutput(); err != nil {
 		return fmt.Errorf("pod hook %s: %v: %s", op, err, out)
 	}
 	return nil
