@@ -76,7 +76,9 @@ build_one() {
   tmp=$(mktemp -d "$BGO_BIN_CACHE/.$prog.XXXXXX")
   # Build into a temporary folder and move it into place, so an interrupted build never looks cached.
   # shellcheck disable=SC2086
-  if ! (cd "$here/$prog" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pkgs); then
+  # (the "go: downloading" lines of a cold build, hundreds of them, are left out)
+  if ! (cd "$here/$prog" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
+        { grep -v '^go: downloading ' || true; }); then
     rm -rf "$tmp"
     echo "build.sh: building $prog FAILED" >&2
     return 1
