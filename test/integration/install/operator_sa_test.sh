@@ -21,7 +21,8 @@ bin=${BGO_OPERATOR_BIN:-}
 if [[ -z "$bin" ]]; then
   bin=$(ls -t "$repo"/build/*/operator/bluegreen-operator 2>/dev/null | head -n1)
 fi
-[[ -n "$bin" && -x "$bin" ]] || die "operator binary not found: build it (ninja -C build/<dir> bluegreen-operator) or set BGO_OPERATOR_BIN"
+[[ -n "$bin" ]] || die "no operator binary under build/: build it (ninja -C build/<dir> bluegreen-operator) or set BGO_OPERATOR_BIN"
+[[ -x "$bin" ]] || die "operator binary $bin does not exist: build the bluegreen-operator target first"
 echo "operator binary: $bin"
 
 ns=bgo-sa-system
