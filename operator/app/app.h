@@ -3,7 +3,9 @@
 // periodic resync. main() parses flags, builds an App and runs it.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include <spdlog/logger.h>
 
@@ -15,6 +17,12 @@
 #include "operator/workqueue/rate_limiting_queue.h"
 
 namespace bgo::app {
+
+// When to look at a release again: what its reconcile asked for, and at the
+// latest after the resync period (the safety net for changes no watch reports,
+// e.g. objects outside the label-filtered caches).
+std::chrono::milliseconds resyncRequeue(std::optional<std::chrono::milliseconds> requested,
+                                        std::chrono::seconds resync_period);
 
 class App {
  public:
