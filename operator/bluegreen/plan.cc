@@ -90,6 +90,11 @@ namespace {
 
 using Seconds = std::chrono::seconds;
 
+// Status times have second precision. Rounding up keeps every gate measured
+// from them (readyForSeconds, delaySeconds, the deadline) at least as long as
+// asked; truncating opened them up to a second early.
+std::string stamp(core::WallTime t) { return core::formatRfc3339(std::chrono::ceil<Seconds>(t)); }
+
 struct Verdict {
   Stage stage = Stage::kStable;
   std::string message;
@@ -107,7 +112,7 @@ struct Verdict {
 class Planner {
  public:
   explicit Planner(const Observed& o)
-      : o_(o), r_(o.release()), spec_(r_.spec), now_(core::formatRfc3339(o.now)) {
+      : o_(o), r_(o.release()), spec_(r_.spec), now_(stamp(o.now)) {
     p_.status = r_.status;
     p_.status.observed_generation = r_.generation;
     if (spec_.template_.is_object()) revision_ = api::revisionOf(spec_.template_);
@@ -261,7 +266,7 @@ void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) 
                         api::HistoryEntry{from_s, api::toString(to), revision_, now_, reason});
     if (st().history.size() > api::kMaxHistory) st().history.resize(api::kMaxHistory);
     st().last_switch_time = now_;
-    st().scale_down_at = core::formatRfc3339(o_.now + Seconds(spec_.scale_down_delay_seconds));
+    st().scale_down_at = stamp(o_.now + Seconds(spec_.scale_down_delay_seconds));
     std::string msg = "switched " + what + " from " +
                       (from ? api::toString(*from) : target_.description.empty()
                                                           ? std::string("nothing")

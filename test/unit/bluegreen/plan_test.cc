@@ -165,6 +165,40 @@ TEST(PlanTest, OldColorStaysWarmForDelayThenGoesToStandby) {
       << "the standby color keeps its old revision for a later rollback";
 }
 
+// Status times have second precision; the gates must not open early when the
+// clock is between two seconds.
+TEST(PlanTest, SubSecondClockNeverShortensReadyForSeconds) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.now += 900ms;
+  w.step();  // healthy from now on: readyFor starts
+  w.now += 9s + 200ms;
+  Plan p = w.step();
+  EXPECT_FALSE(p.switched) << "switched after 9.2 s of a 10 s readyForSeconds";
+  w.advance(1s);
+  p = w.step();
+  EXPECT_TRUE(p.switched);
+}
+
+TEST(PlanTest, SubSecondClockNeverShortensTheScaleDownDelay) {
+  World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", 30}}}});
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(10s);
+  w.now += 900ms;
+  ASSERT_TRUE(w.step().switched);
+  w.now += 29s + 200ms;
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "scaled down 29.2 s after the switch, delay is 30 s";
+  w.advance(1s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 0);
+}
+
 TEST(PlanTest, NeverReadyReleaseFailsAtDeadlineAndLeavesTrafficAlone) {
   World w = stableOnBlue(json{{"promotion", {{"progressDeadlineSeconds", 120}}}});
   w.setImage("shop:broken");
