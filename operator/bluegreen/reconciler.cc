@@ -149,6 +149,7 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
   auto observed = observe(key);
   if (!observed) {
     releaseGone(key);
+    if (observer_) observer_->onGone(key);
     return out;
   }
   if (observed->release().deleting) return out;

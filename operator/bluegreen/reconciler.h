@@ -32,6 +32,7 @@ class ReconcileObserver {
   virtual ~ReconcileObserver() = default;
   virtual void onPlan(const core::ObjectKey&, const Observed&, const Plan&) {}
   virtual void onSwitched(const core::ObjectKey&, const std::string& /*reason*/) {}
+  virtual void onGone(const core::ObjectKey&) {}  // the release no longer exists
 };
 
 class Reconciler {

@@ -111,6 +111,7 @@ class ReleaseMetrics final : public bluegreen::ReconcileObserver {
   // The release is gone: drop its series. (The reconciler has no hook for this
   // yet; call it where deletion is noticed.)
   void releaseGone(const core::ObjectKey& key);
+  void onGone(const core::ObjectKey& key) override { releaseGone(key); }
 
  private:
   struct SwitchId {
