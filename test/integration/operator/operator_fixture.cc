@@ -178,12 +178,11 @@ json OperatorTest::condition(const std::string& type) {
   for (const auto& c : status().value("conditions", json::array())) {
     if (c.value("type", "") == type) return c;
   }
-  return nullptr;
+  return json::object();
 }
 
 std::string OperatorTest::conditionStatus(const std::string& type) {
-  json c = condition(type);
-  return c.is_object() ? c.value("status", "") : "";
+  return condition(type).value("status", "");
 }
 
 std::string OperatorTest::routeService(const std::string& route, const std::string& match) {

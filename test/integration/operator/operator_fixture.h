@@ -62,7 +62,7 @@ class OperatorTest : public ::testing::Test {
   std::string previewRevision();
   // "True" / "False" / "" (absent).
   std::string conditionStatus(const std::string& type);
-  json condition(const std::string& type);
+  json condition(const std::string& type);  // {} when absent
   json deployment(const std::string& color) { return get(core::gvrs::kDeployments, name_ + "-" + color); }
   json service(const std::string& color) { return get(core::gvrs::kServices, name_ + "-" + color); }
   json ingressRoute(const std::string& name) { return get(core::gvrs::kIngressRoutes, name); }

@@ -1,5 +1,6 @@
 // The operator killed mid-release, and a settled release that costs nothing.
 #include <csignal>
+#include <iostream>
 #include <map>
 
 #include "integration/operator/operator_fixture.h"
@@ -126,6 +127,31 @@ TEST_F(OperatorResilienceTest, SettledReleaseMakesZeroWritesAcrossEventsAndResyn
   mergePatch(kDeployments, name_ + "-green", {{"spec", {{"replicas", 2}}}});
   EXPECT_TRUE(waitFor("green back at standby",
                       [&] { return deploymentState(deployment("green")).spec_replicas == 0; }, 15s));
+}
+
+TEST_F(OperatorResilienceTest, ResyncNoticesWhatNoWatchReports) {
+  // A foreign Service blocks the release. The operator watches only its own
+  // (labelled) Services, so the removal of this one reaches it only through the
+  // periodic resync.
+  constexpr int kResync = 10;
+  const json foreign{{"apiVersion", "v1"},
+                     {"kind", "Service"},
+                     {"metadata", {{"name", name_ + "-green"}, {"namespace", ns_}}},
+                     {"spec", {{"selector", {{"app", "legacy"}}}, {"ports", json::array({{{"port", 8080}}})}}}};
+  auto created = client_->create(kServices, ns_, foreign);
+  ASSERT_TRUE(created) << created.error().describe();
+  startOperator({"--resync-period", std::to_string(kResync)});
+  createRelease(kImage1);
+  ASSERT_TRUE(waitFor("NameConflict", [&] { return condition("Stalled").value("reason", "") == "NameConflict"; },
+                      30s));
+
+  ASSERT_TRUE(client_->remove(kServices, ns_, name_ + "-green"));
+  const auto removed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(waitStable(std::chrono::seconds(kResync + 20)));
+  const double took = secondsSince(removed_at);
+  EXPECT_LE(took, kResync + 8.0) << "the release moved on later than one resync period";
+  std::cout << "[ figures  ] stable " << took << " s after the foreign Service was removed (resync "
+            << kResync << " s)\n";
 }
 
 }  // namespace
