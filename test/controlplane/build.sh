@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.sh"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+command -v go >/dev/null || { echo "build.sh: go (>= 1.26) is not on PATH" >&2; exit 1; }
 
 # Cache folder of a program (also used by start.sh through bin_dir).
 bin_dir() {
