@@ -4,6 +4,7 @@
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <regex>
 
 namespace bgo::itest {
 
@@ -108,6 +109,42 @@ int OperatorTest::stopOperator(int sig) {
 
 std::string OperatorTest::operatorLogTail(std::size_t lines) const {
   return operator_logs_.empty() ? "" : tailFile(operator_logs_.back(), lines);
+}
+
+std::string OperatorTest::operatorMetrics() {
+  static const std::regex kPort("metrics=:([0-9]+)");
+  int port = 0;
+  eventually([&] {
+    std::smatch m;
+    const std::string head = operator_logs_.empty() ? "" : tailFile(operator_logs_.back(), 100000);
+    if (!std::regex_search(head, m, kPort)) return false;
+    port = std::stoi(m[1]);
+    return true;
+  }, 10s);
+  if (port == 0) {
+    ADD_FAILURE() << "the operator log names no metrics port";
+    return "";
+  }
+  auto r = httpGet("127.0.0.1", port, "/metrics");
+  if (!r || r->status != 200) {
+    ADD_FAILURE() << "GET /metrics on port " << port << ": "
+                  << (r ? "HTTP " + std::to_string(r->status) : r.error().describe());
+    return "";
+  }
+  return r->body;
+}
+
+double OperatorTest::operatorWrites() {
+  const std::string m = operatorMetrics();
+  double sum = 0;
+  for (const char* verb : {"create", "update", "apply", "patch", "delete"}) {
+    sum += metricSum(m, "rest_client_requests_total", {{"verb", verb}}).value_or(0);
+  }
+  return sum;
+}
+
+double OperatorTest::operatorReconciles() {
+  return metricSum(operatorMetrics(), "bluegreen_reconcile_total").value_or(0);
 }
 
 json OperatorTest::releaseManifest(const std::string& image, const json& spec_patch,

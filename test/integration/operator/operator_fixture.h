@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "integration/support/http.h"
 #include "integration/support/namespace.h"
 #include "integration/support/plane.h"
 #include "integration/support/poll.h"
@@ -41,6 +42,11 @@ class OperatorTest : public ::testing::Test {
   // Sends `sig` and waits for the exit; returns the exit code (128 + signal).
   int stopOperator(int sig);
   std::string operatorLogTail(std::size_t lines = 60) const;
+  // The running operator's /metrics (its port from the "starting:" log line).
+  std::string operatorMetrics();
+  // Write requests the operator sent (create, update, apply, patch, delete).
+  double operatorWrites();
+  double operatorReconciles();
 
   // --- the release ----------------------------------------------------------
   // The manifest of release `name_`; `spec_patch` is merged into the spec (RFC 7386).

@@ -106,6 +106,8 @@ TEST_F(OperatorResilienceTest, SettledReleaseMakesZeroWritesAcrossEventsAndResyn
 
   // Events that reach the operator but change nothing it owns: an annotation on
   // the release, and a foreign annotation on one of its Services.
+  const double writes_before = operatorWrites();
+  const double reconciles_before = operatorReconciles();
   annotateRelease("example.test/poke", "1");
   mergePatch(kServices, name_ + "-blue", {{"metadata", {{"annotations", {{"example.test/note", "foreign"}}}}}});
   const auto before = snapshot();
@@ -122,11 +124,19 @@ TEST_F(OperatorResilienceTest, SettledReleaseMakesZeroWritesAcrossEventsAndResyn
   EXPECT_EQ(strAt(service("blue"), "/metadata/annotations/example.test~1note"), "foreign")
       << "a foreign annotation on an owned object was removed";
   EXPECT_EQ(stage(), "Stable");
+  // Counted at the source: the operator's own request and reconcile counters.
+  const double writes = operatorWrites() - writes_before;
+  const double reconciles = operatorReconciles() - reconciles_before;
+  EXPECT_EQ(writes, 0) << "write requests sent by the operator while settled";
+  EXPECT_GE(reconciles, 2) << "the pokes and the resync should each have reconciled the release";
+  std::cout << "[ figures  ] settled window: " << reconciles << " reconciles, " << writes
+            << " write requests, 0 resourceVersion changes, 0 Events\n";
 
   // The operator was alive all along: drift on an owned object is put back.
   mergePatch(kDeployments, name_ + "-green", {{"spec", {{"replicas", 2}}}});
   EXPECT_TRUE(waitFor("green back at standby",
                       [&] { return deploymentState(deployment("green")).spec_replicas == 0; }, 15s));
+  EXPECT_GE(operatorWrites() - writes_before, 1) << "the write counter did not count the correction";
 }
 
 TEST_F(OperatorResilienceTest, ResyncNoticesWhatNoWatchReports) {
