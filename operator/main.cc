@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
   bgo::app::App app(*options, client, clock, logging.logger("reconciler"), &release_metrics, &queue_metrics,
                     &controller_metrics);
   for (auto* inf : app.cache().all()) obs::trackInformer(metrics, *inf);
+  if (auto st = app.configureTraffic(); !st) {
+    log->critical("{}", st.error().message);
+    return 2;
+  }
 
   // /healthz: the reconcile loop is not wedged. /readyz: caches synced, leader state known.
   obs::CheckSet health, ready;

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libcpprest-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libboost-system-dev libboost-program-options-dev
   libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev
-  openssl iproute2 curl lua5.4 python3 python3-yaml
+  openssl iproute2 curl util-linux lua5.4 python3 python3-yaml
 )
 # Go builds the control plane (test/controlplane); the machine image ships it, Debian's is too old.
 

@@ -116,6 +116,18 @@ void App::registerHandlers() {
                       routeKeys});
 }
 
+core::Status App::configureTraffic() {
+  if (options_.traefik_api_url.empty()) {
+    reconciler_.setTrafficConfirmation(nullptr, options_.traffic_confirm_margin);
+    return {};
+  }
+  auto c = traefik::TraefikApiConfirmer::make(options_.traefik_api_url, std::chrono::seconds(5));
+  if (!c) return core::fail(c.error());
+  confirmer_ = std::move(*c);
+  reconciler_.setTrafficConfirmation(confirmer_.get(), options_.traffic_confirm_margin);
+  return {};
+}
+
 bool App::startCaches() {
   cache_.start();
   const auto start = std::chrono::steady_clock::now();

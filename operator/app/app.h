@@ -32,6 +32,8 @@ class App {
       controller::ControllerObserver* controller_observer = nullptr);
   ~App();
 
+  // Configures --traefik-api-url; an error names the flag.
+  core::Status configureTraffic();
   // Starts informers and waits for their caches; false (logged) on timeout.
   bool startCaches();
   // Starts the workers and enqueues every release (call when leading).
@@ -55,6 +57,7 @@ class App {
   controller::KubeEventRecorder events_;
   InformerCache cache_;
   workqueue::RateLimitingQueue queue_;
+  std::unique_ptr<traefik::TraefikApiConfirmer> confirmer_;
   bluegreen::Reconciler reconciler_;
   controller::Controller controller_;
   std::atomic<bool> workers_started_{false};

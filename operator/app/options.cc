@@ -34,7 +34,9 @@ po::options_description describe(Options& o, std::string& namespaces_csv, int& l
       ("resync-period", po::value(&resync)->default_value(600), "seconds between full resyncs of every release")
       ("shutdown-grace", po::value(&grace)->default_value(20), "seconds to finish in-flight reconciles on SIGTERM")
       ("cache-sync-timeout", po::value(&sync_timeout)->default_value(120), "seconds to wait for caches at start")
-      ("rest-threads", po::value(&o.rest_threads)->default_value(4), "HTTP client threads");
+      ("rest-threads", po::value(&o.rest_threads)->default_value(4), "HTTP client threads")
+      ("traefik-api-url", po::value(&o.traefik_api_url), "Traefik's API (e.g. http://traefik.traefik:9000): after a switch, the old color is scaled down only once Traefik serves the new one")
+      ("traffic-confirm-margin", po::value(&o.traffic_confirm_margin)->default_value(5), "without --traefik-api-url: seconds after a switch before it counts as live in Traefik (its provider throttle is 2 s by default)");
   return d;
 }
 
@@ -81,6 +83,9 @@ core::Result<Options> parseOptions(int argc, const char* const* argv) {
   if (resync < 10) return bad("--resync-period must be at least 10 seconds");
   if (o.health_port < 0 || o.health_port > 65535 || o.metrics_port < 0 || o.metrics_port > 65535) {
     return bad("--health-port and --metrics-port must be between 0 and 65535");
+  }
+  if (o.traffic_confirm_margin < 0 || o.traffic_confirm_margin > 600) {
+    return bad("--traffic-confirm-margin must be between 0 and 600 seconds");
   }
   if (o.rest_threads < 2 || o.rest_threads > 64) return bad("--rest-threads must be between 2 and 64");
   if (o.leader_election_namespace.empty()) {

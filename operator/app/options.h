@@ -29,6 +29,8 @@ struct Options {
   std::chrono::seconds shutdown_grace{20};
   std::chrono::seconds cache_sync_timeout{120};
   int rest_threads = 4;
+  std::string traefik_api_url;        // empty: no confirmation through Traefik's API
+  int traffic_confirm_margin = 5;     // seconds a switch needs to reach Traefik without its API
 };
 
 // Parses argv; --help prints usage and returns an error with code kCancelled.

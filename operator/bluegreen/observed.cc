@@ -61,6 +61,10 @@ DeploymentView viewDeployment(ObjectPtr d, const std::string& release_uid) {
 }
 
 int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices) {
+  return static_cast<int32_t>(readyEndpointAddresses(slices).size());
+}
+
+std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slices) {
   std::set<std::string> ready;
   for (const auto& s : slices) {
     if (!s || !s->is_object()) continue;
@@ -78,7 +82,7 @@ int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices) {
       }
     }
   }
-  return static_cast<int32_t>(ready.size());
+  return ready;
 }
 
 }  // namespace bgo::bluegreen

@@ -3,6 +3,8 @@
 
 #include <array>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +58,11 @@ struct Observed {
   RouteView main_route;         // managed `<name>` or the user's existingIngressRoute
   RouteView preview_route;      // managed `<name>-preview`
   core::WallTime now;
+  // Traefik's view of the last switch: nullopt when no Traefik API is
+  // configured (then `confirm_margin_seconds` after the switch counts as live).
+  std::optional<bool> route_live;
+  std::string route_live_problem;  // why not (API unreachable, router missing, ...)
+  int confirm_margin_seconds = 5;
 
   const api::Release& release() const { return parsed.release; }
   const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }
@@ -67,5 +74,6 @@ DeploymentView viewDeployment(ObjectPtr deployment, const std::string& release_u
 bool ownedBy(const json& object, const std::string& uid);
 // Counts distinct ready endpoint addresses over the slices of one Service.
 int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices);
+std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slices);
 
 }  // namespace bgo::bluegreen

@@ -153,6 +153,7 @@ class Planner {
   void switchTo(Color to, std::optional<Color> from, const char* reason);
   bool gate(Color c, bool warm_rollback);
   void settle(Color active);
+  bool confirmTraffic(Color active);
   void inFlight(Color active);
   void initial();
   void finish(Verdict v);
@@ -266,7 +267,8 @@ void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) 
                         api::HistoryEntry{from_s, api::toString(to), revision_, now_, reason});
     if (st().history.size() > api::kMaxHistory) st().history.resize(api::kMaxHistory);
     st().last_switch_time = now_;
-    st().scale_down_at = stamp(o_.now + Seconds(spec_.scale_down_delay_seconds));
+    st().traffic_confirmed_time.clear();
+    st().scale_down_at.clear();  // set once Traefik serves the new color
     std::string msg = "switched " + what + " from " +
                       (from ? api::toString(*from) : target_.description.empty()
                                                           ? std::string("nothing")
@@ -355,13 +357,53 @@ void Planner::initial() {
   finish(v);
 }
 
+// After a switch away from a color, that color keeps serving until Traefik
+// serves the new one (confirmed through its API, or a safety margin when none
+// is configured), then stays warm for delaySeconds more for an instant rollback.
+bool Planner::confirmTraffic(Color active) {
+  if (!st().traffic_confirmed_time.empty()) return true;
+  if (o_.route_live.has_value()) {
+    if (*o_.route_live) {
+      st().traffic_confirmed_time = now_;
+      event("Normal", "TrafficConfirmed",
+            "Traefik serves " + traefik::mainMatch(r_) + " from " + api::toString(active) + " only");
+      return true;
+    }
+    // A Traefik API that never confirms must not keep the old color forever.
+    const int give_up = std::max(60, 12 * o_.confirm_margin_seconds);
+    if (reached(st().last_switch_time, give_up)) {
+      st().traffic_confirmed_time = now_;
+      event("Warning", "TrafficNotConfirmed",
+            "Traefik's API did not confirm the switch to " + std::string(api::toString(active)) +
+                " within " + std::to_string(give_up) + "s (" + o_.route_live_problem +
+                "); proceeding as if it had");
+      return true;
+    }
+    wakeAt(now_, Seconds(1));
+    return false;
+  }
+  if (reached(st().last_switch_time, o_.confirm_margin_seconds)) {
+    st().traffic_confirmed_time =
+        stamp(*core::parseRfc3339(st().last_switch_time) + Seconds(o_.confirm_margin_seconds));
+    return true;
+  }
+  wakeAt(st().last_switch_time, Seconds(o_.confirm_margin_seconds));
+  return false;
+}
+
 void Planner::settle(Color active) {
   const Color idle = api::other(active);
   ensureDeploymentAt(active, spec_.replicas, "keep live");
   const auto& h = st().history;
-  const bool warm = !h.empty() && h.front().to == api::toString(active) &&
-                    h.front().from == api::toString(idle) &&
-                    !reached(st().last_switch_time, spec_.scale_down_delay_seconds);
+  const bool switched_away = !h.empty() && h.front().to == api::toString(active) &&
+                             h.front().from == api::toString(idle);
+  const bool confirmed = !switched_away || confirmTraffic(active);
+  if (switched_away && confirmed && st().scale_down_at.empty()) {
+    st().scale_down_at = stamp(*core::parseRfc3339(st().traffic_confirmed_time) +
+                               Seconds(spec_.scale_down_delay_seconds));
+  }
+  const bool warm = switched_away && (!confirmed || !reached(st().traffic_confirmed_time,
+                                                             spec_.scale_down_delay_seconds));
   const int32_t idle_want = warm ? spec_.replicas : spec_.standby_replicas;
   if (!dep(idle).exists()) {
     ensureDeploymentAt(idle, spec_.standby_replicas, "create standby");
@@ -388,6 +430,14 @@ void Planner::settle(Color active) {
     v.message = std::string(api::toString(active)) + " has " +
                 std::to_string(dep(active).available_replicas) + "/" +
                 std::to_string(spec_.replicas) + " available replicas";
+  } else if (warm && !confirmed) {
+    v.stage = Stage::kSwitching;
+    v.reconciling = true;
+    v.reconciling_reason = "ConfirmingTraffic";
+    v.ready_reason = "ConfirmingTraffic";
+    v.message = "waiting for Traefik to serve " + traefik::mainMatch(r_) + " from " +
+                api::toString(active) +
+                (o_.route_live_problem.empty() ? "" : ": " + o_.route_live_problem);
   } else if (warm) {
     v.stage = Stage::kDraining;
     v.reconciling = true;
@@ -395,7 +445,7 @@ void Planner::settle(Color active) {
     v.ready_reason = "Draining";
     v.message = std::string(api::toString(idle)) + " stays warm for rollback until " +
                 st().scale_down_at;
-    wakeAt(st().last_switch_time, Seconds(spec_.scale_down_delay_seconds));
+    wakeAt(st().traffic_confirmed_time, Seconds(spec_.scale_down_delay_seconds));
   } else if (!p_.actions.empty()) {
     v.stage = Stage::kStable;
     v.reconciling = true;

@@ -47,6 +47,32 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
   return o;
 }
 
+// Only while a switch waits for confirmation: one or two GETs to Traefik's API.
+void Reconciler::askTraefik(Observed& o) const {
+  o.confirm_margin_seconds = confirm_margin_seconds_;
+  if (!confirmer_) return;
+  const api::Status& st = o.release().status;
+  if (st.last_switch_time.empty() || !st.traffic_confirmed_time.empty() || st.history.empty() ||
+      st.history.front().from.empty() || !o.main_route.exists()) {
+    return;
+  }
+  const api::Release& r = o.release();
+  auto target = traefik::readTarget(*o.main_route.object, traefik::mainMatch(r), r);
+  if (!target.color) return;
+  const std::string svc = r.name + "-" + api::toString(*target.color);
+  traefik::ConfirmQuery q{r.ns, traefik::mainRouteName(r), traefik::mainMatch(r),
+                          readyEndpointAddresses(cache_.listByLabel(kEndpointSlices, r.ns,
+                                                                    "kubernetes.io/service-name", svc))};
+  auto live = confirmer_->live(q);
+  if (live) {
+    o.route_live = *live;
+    if (!*live) o.route_live_problem = "Traefik does not route " + q.match + " to " + svc + " alone yet";
+  } else {
+    o.route_live = false;
+    o.route_live_problem = live.error().message;
+  }
+}
+
 core::Status Reconciler::readMisses(Observed& o) {
   const api::Release& r = o.release();
   for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
@@ -162,6 +188,7 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
     e.message = "reading objects missing from the cache: " + e.message;
     return core::fail(e);
   }
+  askTraefik(*observed);
   Plan p = plan(*observed);
   if (observer_) observer_->onPlan(key, *observed, p);
   const api::Release& r = observed->release();

@@ -16,6 +16,7 @@
 #include "operator/core/clock.h"
 #include "operator/core/gvr.h"
 #include "operator/kube/kube_client.h"
+#include "operator/traffic/traefik/route_confirmer.h"
 
 namespace bgo::bluegreen {
 
@@ -42,6 +43,12 @@ class Reconciler {
              ReconcileObserver* observer = nullptr);
 
   core::Result<ReconcileOutcome> reconcile(const core::ObjectKey& key);
+
+  // Confirm switches through Traefik's API (null: wait `margin_seconds` instead).
+  void setTrafficConfirmation(traefik::RouteConfirmer* confirmer, int margin_seconds) {
+    confirmer_ = confirmer;
+    confirm_margin_seconds_ = margin_seconds;
+  }
 
   // Gathers what plan() needs; exposed for tests.
   std::optional<Observed> observe(const core::ObjectKey& key) const;
@@ -73,6 +80,9 @@ class Reconciler {
   core::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
   ReconcileObserver* observer_;
+  traefik::RouteConfirmer* confirmer_ = nullptr;
+  int confirm_margin_seconds_ = 5;
+  void askTraefik(Observed& o) const;
 };
 
 }  // namespace bgo::bluegreen

@@ -329,6 +329,7 @@ Status parseStatus(const json& s) {
   out.release_start_time = str(s, "releaseStartTime");
   out.promotable_since = str(s, "promotableSince");
   out.last_switch_time = str(s, "lastSwitchTime");
+  out.traffic_confirmed_time = str(s, "trafficConfirmedTime");
   out.scale_down_at = str(s, "scaleDownAt");
   if (auto it = s.find("history"); it != s.end() && it->is_array()) {
     for (const auto& h : *it) {
@@ -363,6 +364,7 @@ json statusToJson(const Status& s) {
   putIfSet(j, "releaseStartTime", s.release_start_time);
   putIfSet(j, "promotableSince", s.promotable_since);
   putIfSet(j, "lastSwitchTime", s.last_switch_time);
+  putIfSet(j, "trafficConfirmedTime", s.traffic_confirmed_time);
   putIfSet(j, "scaleDownAt", s.scale_down_at);
   if (!s.history.empty()) {
     json h = json::array();

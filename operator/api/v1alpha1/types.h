@@ -135,6 +135,7 @@ struct Status {
   std::string release_start_time;  // when the current preview revision was first deployed
   std::string promotable_since;
   std::string last_switch_time;
+  std::string traffic_confirmed_time;  // Traefik serves the last switch (or the safety margin passed)
   std::string scale_down_at;
   std::vector<HistoryEntry> history;  // newest first
   std::vector<Condition> conditions;

@@ -165,6 +165,69 @@ TEST(PlanTest, OldColorStaysWarmForDelayThenGoesToStandby) {
       << "the standby color keeps its old revision for a later rollback";
 }
 
+// Switch, then return the world right after it.
+World switchedToGreen(json spec_extra) {
+  World w = stableOnBlue(spec_extra);
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.step();
+  w.advance(10s);
+  EXPECT_TRUE(w.step().switched);
+  return w;
+}
+
+TEST(PlanTest, WithoutTraefikApiTheOldColorServesForTheSafetyMargin) {
+  World w = switchedToGreen(json{{"scaleDown", {{"delaySeconds", 0}}}});
+  w.confirm_margin_seconds = 5;
+  w.advance(1s);
+  Plan p = w.step();
+  EXPECT_EQ(w.stage(), "Switching");
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "Traefik may still send requests to blue";
+  ASSERT_TRUE(p.requeue_after.has_value());
+  EXPECT_LE(*p.requeue_after, 5s);
+  w.advance(4s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 0) << "delaySeconds 0: down right after the margin";
+}
+
+TEST(PlanTest, TraefikApiConfirmationStartsTheScaleDownClock) {
+  World w = switchedToGreen(json{{"scaleDown", {{"delaySeconds", 10}}}});
+  w.route_live = false;
+  for (int i = 0; i < 20; ++i) {
+    w.advance(1s);
+    w.step();
+    ASSERT_EQ(w.replicasOf("shop-blue"), 3) << "scaled down before Traefik served green";
+  }
+  EXPECT_EQ(w.stage(), "Switching");
+  EXPECT_EQ(w.condition("Ready"), "False");
+  w.route_live = true;
+  Plan p = w.step();
+  EXPECT_TRUE(hasEvent(p, "TrafficConfirmed"));
+  EXPECT_EQ(w.stage(), "Draining");
+  EXPECT_FALSE(w.release()["status"].value("trafficConfirmedTime", "").empty());
+  w.advance(9s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "delaySeconds counts from the confirmation";
+  w.advance(1s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 0);
+}
+
+TEST(PlanTest, ATraefikApiThatNeverConfirmsDoesNotPinTheOldColorForever) {
+  World w = switchedToGreen(json{{"scaleDown", {{"delaySeconds", 0}}}});
+  w.route_live = false;
+  w.confirm_margin_seconds = 5;
+  bool warned = false;
+  for (int i = 0; i < 61; ++i) {
+    w.advance(1s);
+    warned = warned || hasEvent(w.step(), "TrafficNotConfirmed");
+  }
+  EXPECT_TRUE(warned);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 0);
+}
+
 // Status times have second precision; the gates must not open early when the
 // clock is between two seconds.
 TEST(PlanTest, SubSecondClockNeverShortensReadyForSeconds) {

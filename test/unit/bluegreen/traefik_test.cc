@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "operator/traffic/traefik/ingress_route.h"
+#include "operator/traffic/traefik/route_confirmer.h"
 #include "unit/bluegreen/world.h"
 
 namespace bgo::traefik {
@@ -56,6 +57,51 @@ TEST(IngressRouteTest, MiddlewaresAndTlsPassThrough) {
   json ir = managedPreviewRoute(r, json::object());
   EXPECT_EQ(ir["spec"]["tls"]["certResolver"], "le");
   EXPECT_EQ(ir["spec"]["routes"][0]["middlewares"][0]["namespace"], "infra");
+}
+
+}  // namespace
+}  // namespace bgo::traefik
+
+namespace bgo::traefik {
+namespace {
+
+TEST(RouteConfirmerTest, PicksTheRouterOfTheIngressRouteAndMatch) {
+  json routers = json::parse(R"j([
+    {"name":"prod-shop-preview-1a2b@kubernetescrd","provider":"kubernetescrd","rule":"Host(`blue.shop.example.com`)","service":"prod-shop-preview-1a2b","status":"enabled"},
+    {"name":"prod-shop-9f8e@kubernetescrd","provider":"kubernetescrd","rule":"Host(`shop.example.com`)","service":"prod-shop-9f8e","status":"enabled"},
+    {"name":"other-shop-9f8e@kubernetescrd","provider":"kubernetescrd","rule":"Host(`shop.example.com`)","service":"x","status":"enabled"}])j");
+  ConfirmQuery q{"prod", "shop", "Host(`shop.example.com`)", {}};
+  auto svc = TraefikApiConfirmer::routerService(routers, q);
+  ASSERT_TRUE(svc.ok());
+  EXPECT_EQ(*svc, "prod-shop-9f8e@kubernetescrd");
+  routers[1]["status"] = "disabled";
+  EXPECT_FALSE(TraefikApiConfirmer::routerService(routers, q).ok());
+  EXPECT_EQ(TraefikApiConfirmer::routerService(json::array(), q).error().code, core::ErrorCode::kNotFound);
+}
+
+TEST(RouteConfirmerTest, LiveOnlyWhenEveryServerIsOfTheNewColor) {
+  json svc = json::parse(R"j({"loadBalancer":{"servers":[{"url":"http://198.18.0.7:8080"},{"url":"http://198.18.0.9:8080"}]}})j");
+  EXPECT_TRUE(TraefikApiConfirmer::servesOnly(svc, {"198.18.0.7", "198.18.0.9", "198.18.0.11"}));
+  EXPECT_FALSE(TraefikApiConfirmer::servesOnly(svc, {"198.18.0.7"})) << "an old server is still listed";
+  EXPECT_FALSE(TraefikApiConfirmer::servesOnly(json::object(), {"198.18.0.7"})) << "no servers yet";
+  EXPECT_FALSE(TraefikApiConfirmer::servesOnly(svc, {}));
+}
+
+TEST(RouteConfirmerTest, AcceptsOnlyPlainHttpUrls) {
+  EXPECT_TRUE(TraefikApiConfirmer::make("http://127.0.0.1:9000", std::chrono::seconds(1)).ok());
+  EXPECT_TRUE(TraefikApiConfirmer::make("http://traefik.kube-system/prefix/", std::chrono::seconds(1)).ok());
+  auto bad = TraefikApiConfirmer::make("https://traefik:9000", std::chrono::seconds(1));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("--traefik-api-url"), std::string::npos);
+}
+
+TEST(RouteConfirmerTest, UnreachableApiIsAnErrorNotACrash) {
+  // Port 1 on loopback: nothing listens there.
+  auto c = TraefikApiConfirmer::make("http://127.0.0.1:1", std::chrono::seconds(1));
+  ASSERT_TRUE(c.ok());
+  auto live = (*c)->live({"prod", "shop", "Host(`shop.example.com`)", {"198.18.0.7"}});
+  ASSERT_FALSE(live.ok());
+  EXPECT_EQ(live.error().code, core::ErrorCode::kUnavailable);
 }
 
 }  // namespace

@@ -47,6 +47,9 @@ class World {
   std::map<std::string, json>& objects() { return objects_; }  // "Kind/name"
   core::WallTime now = core::WallTime(std::chrono::seconds(1'800'000'000));
   int writes = 0;
+  // Traefik's view handed to plan(); margin 0 keeps most tests about the delay alone.
+  std::optional<bool> route_live;
+  int confirm_margin_seconds = 0;
   // Replicas of a color that the simulated kubelet lets become ready (-1: all).
   std::map<std::string, int> ready_limit;
 
@@ -63,6 +66,8 @@ class World {
     o.release_object = release_;
     o.parsed = api::parseRelease(release_).value();
     o.now = now;
+    o.route_live = route_live;
+    o.confirm_margin_seconds = confirm_margin_seconds;
     const std::string uid = o.parsed.release.uid;
     for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
       const std::string n = std::string("shop-") + api::toString(c);
