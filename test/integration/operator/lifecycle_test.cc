@@ -165,14 +165,15 @@ TEST_F(ReleaseLifecycleTest, NewImageSwitchesOnlyOncePromotableThenScalesBlueDow
   const auto switched_at = std::chrono::steady_clock::now();
   // The old color stays at full size for delaySeconds (instant rollback)...
   EXPECT_EQ(deploymentState(deployment("blue")).spec_replicas, 3) << "blue shrank at the switch";
+  // (delaySeconds counts from when the switch is live in Traefik: the margin.)
   EXPECT_TRUE(holdsFor([&] { return deploymentState(deployment("blue")).spec_replicas == 3; },
-                       std::chrono::milliseconds(kDelay * 1000 - 1500)))
+                       std::chrono::milliseconds((kConfirmMargin + kDelay) * 1000 - 1000)))
       << "blue scaled down before delaySeconds";
   EXPECT_EQ(stage(), "Draining");
   // ...then goes to standby.
   ASSERT_TRUE(waitFor("blue at standby (0)",
                       [&] { return deploymentState(deployment("blue")).spec_replicas == 0; }, 20s, 50ms));
-  EXPECT_GE(secondsSince(switched_at), kDelay - 0.5) << "blue scaled down too early";
+  EXPECT_GE(secondsSince(switched_at), kConfirmMargin + kDelay - 0.5) << "blue scaled down too early";
   ASSERT_TRUE(waitStable(30s));
   sampler.stop();
 

@@ -87,7 +87,8 @@ void OperatorTest::startOperator(const std::vector<std::string>& extra_args) {
                                 "--leader-elect=false",
                                 "--health-port", "0",
                                 "--metrics-port", "0",
-                                "--log-level", "debug"};
+                                "--log-level", "debug",
+                                "--traffic-confirm-margin", std::to_string(kConfirmMargin)};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto p = Subprocess::start({argv, log, false, {}});
   ASSERT_TRUE(p) << p.error().describe();

@@ -30,6 +30,10 @@ inline constexpr const char* kImage2 = "registry.example/app:2";
 inline constexpr const char* kImage3 = "registry.example/app:3";
 inline constexpr const char* kImage4 = "registry.example/app:4";
 
+// Seconds after a switch before the operator counts it as live in Traefik (no
+// Traefik API on the plane): Traefik's default provider throttle.
+inline constexpr int kConfirmMargin = 2;
+
 class OperatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();

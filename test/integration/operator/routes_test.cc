@@ -188,6 +188,33 @@ TEST_F(ExistingRouteTest, ForeignEditWhileAwaitingPromotionIsReReadAndNeverSwitc
   EXPECT_EQ(masked, comparable(edited));
 }
 
+TEST_F(ExistingRouteTest, DeletingTheReleaseLeavesTheUserRouteAloneAndWarns) {
+  ASSERT_TRUE(createUserRoute("web").is_object());
+  startOperator();
+  createRelease(kImage1, existingRouteSpec("web"));
+  ASSERT_TRUE(waitStable(60s));
+  const json before = ingressRoute("web");
+
+  ASSERT_TRUE(client_->remove(core::gvrs::kBlueGreenReleases, ns_, name_));
+  // Owned objects go by garbage collection...
+  ASSERT_TRUE(waitFor("owned objects collected", [&] {
+    return listItems(kDeployments).empty() && !get(kServices, name_ + "-blue").is_object() &&
+           !get(kServices, name_ + "-green").is_object() && !ingressRoute(name_ + "-preview").is_object();
+  }, 60s));
+  // ...the user's route stays as it was, and a warning says where it points.
+  EXPECT_EQ(comparable(ingressRoute("web")), comparable(before));
+  ASSERT_TRUE(waitFor("a ReleaseDeleted warning on the route", [&] {
+    for (const auto& e : listItems(core::gvrs::kEvents)) {
+      if (e.value("reason", "") == "ReleaseDeleted" && strAt(e, "/involvedObject/kind") == "IngressRoute" &&
+          strAt(e, "/involvedObject/name") == "web" && e.value("type", "") == "Warning" &&
+          e.value("message", "").find(name_ + "-blue") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }, 15s));
+}
+
 class SpecErrorTest : public ExistingRouteTest {};
 
 TEST_F(SpecErrorTest, MissingExistingIngressRouteIsStalledWithAMessageNamingTheField) {
