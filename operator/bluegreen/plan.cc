@@ -494,10 +494,13 @@ void Planner::inFlight(Color active) {
     return;
   }
 
+  // A rollback returns to the revision the preview color served before the last
+  // switch (history[1]). That the color runs revision_ now is not enough: it
+  // does right after we deployed a new revision there too.
   const auto& h = st().history;
-  const bool rollback = !h.empty() && h.front().from == api::toString(preview) &&
-                        h.front().to == api::toString(active) &&
-                        dep(preview).revision == revision_;
+  const bool rollback = h.size() >= 2 && h[0].from == api::toString(preview) &&
+                        h[0].to == api::toString(active) && h[1].to == api::toString(preview) &&
+                        h[1].revision == revision_ && dep(preview).revision == revision_;
   bool promotable = false;
   if (!dep(preview).exists() || dep(preview).revision != revision_) {
     ensureDeploymentAt(preview, spec_.replicas, "deploy");

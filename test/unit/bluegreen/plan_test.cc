@@ -432,6 +432,44 @@ TEST(PlanTest, RevertAfterScaleDownScalesUpAndWaitsForGates) {
   EXPECT_EQ(w.mainRouteService(), "shop-blue");
 }
 
+TEST(PlanTest, NewRevisionIntoTheOldColorIsNoRollbackAndWaitsForGates) {
+  // After blue -> green, a third revision goes to blue. Once the operator has
+  // deployed it there, blue runs the release's revision and the last switch came
+  // from blue; that alone must not make it a (warm) rollback that skips readyFor.
+  for (const int delay : {5, 60}) {  // blue scaled down already / still warm
+    SCOPED_TRACE("delaySeconds " + std::to_string(delay));
+    World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", delay}}}});
+    w.setImage("shop:2.0");
+    w.step();
+    w.converge();
+    w.step();
+    w.advance(10s);
+    w.step();
+    ASSERT_EQ(w.mainRouteService(), "shop-green");
+    w.advance(std::chrono::seconds(delay == 5 ? 10 : 1));
+    w.step();
+    w.converge();
+    ASSERT_EQ(w.replicasOf("shop-blue"), delay == 5 ? 0 : 3);
+
+    w.setImage("shop:3.0");
+    const std::string r3 = api::revisionOf(podTemplate("shop:3.0"));
+    Plan p = w.step();  // deploys r3 into blue
+    EXPECT_FALSE(p.switched);
+    ASSERT_EQ(w.revisionOf("shop-blue"), r3);
+    w.converge();
+    p = w.step();
+    EXPECT_FALSE(p.switched) << "switched to a revision that never passed readyForSeconds";
+    EXPECT_EQ(w.mainRouteService(), "shop-green");
+    EXPECT_EQ(w.stage(), "Verifying");
+    w.advance(10s);
+    p = w.step();
+    EXPECT_TRUE(p.switched);
+    EXPECT_EQ(w.mainRouteService(), "shop-blue");
+    EXPECT_EQ(w.release()["status"]["history"][0]["reason"], "Promoted");
+    EXPECT_TRUE(hasEvent(p, "Switched"));
+  }
+}
+
 TEST(PlanTest, NewerRevisionMidReleaseReplacesPreviewAndRestartsGates) {
   World w = stableOnBlue();
   w.setImage("shop:2.0");
