@@ -1,4 +1,5 @@
 // bluegreen-operator: flags -> config -> wiring -> run until SIGTERM/SIGINT.
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 
@@ -77,7 +78,12 @@ int main(int argc, char** argv) {
   health.add(heartbeat);
   ready.add(obs::kReadyCachesSynced, [&]() -> std::optional<std::string> {
     if (app.cachesSynced()) return std::nullopt;
-    return std::string("informer caches not synced yet");
+    std::vector<std::string> waiting;  // one informer per namespace: name each resource once
+    for (auto* inf : app.cache().all()) {
+      const std::string& r = inf->gvr().resource;
+      if (!inf->hasSynced() && std::find(waiting.begin(), waiting.end(), r) == waiting.end()) waiting.push_back(r);
+    }
+    return fmt::format("waiting for {}", fmt::join(waiting, ", "));
   });
   ready.add(obs::kReadyLeaderKnown, [&]() -> std::optional<std::string> {
     if (!options->leader_elect || (elector && elector->leaderKnown())) return std::nullopt;
