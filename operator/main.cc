@@ -1,6 +1,8 @@
 // bluegreen-operator: flags -> config -> wiring -> run until SIGTERM/SIGINT.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
@@ -123,11 +125,27 @@ int main(int argc, char** argv) {
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   std::atomic<bool> shutting_down{false};
   int exit_code = 0;
+  std::atomic<bool> signalled{false};
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (!ec) log->info("received signal {}; finishing in-flight work (up to {}s)", sig, options->shutdown_grace.count());
+    if (ec) return;
+    signalled = true;
+    log->info("received signal {}; finishing in-flight work (up to {}s)", sig, options->shutdown_grace.count());
   });
 
-  if (!app.startCaches()) {
+  // The caches sync on their own thread while signals are served here: a signal
+  // during a long wait (an API server out of reach) stops the process now, not
+  // after --cache-sync-timeout.
+  auto synced = std::async(std::launch::async, [&] { return app.startCaches(); });
+  while (synced.wait_for(std::chrono::seconds(0)) != std::future_status::ready && !signalled.load()) {
+    io.run_one_for(std::chrono::milliseconds(100));
+  }
+  if (signalled.load()) {
+    app.stop();  // wakes the wait for the caches
+    synced.wait();
+    log->info("stopped before the caches synced (exit 0)");
+    return 0;
+  }
+  if (!synced.get()) {
     app.stop();
     return 1;
   }
