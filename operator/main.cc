@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
       log->critical("leader election: {}", st.error().message);
       return 2;
     }
+    metrics.setLeader(lc.lease_name, false);  // a standby exports 0, not nothing
     elector = std::make_unique<ctl::LeaderElector>(
         raw_client, clock, waiter, lc,
         ctl::LeaderCallbacks{
