@@ -1,0 +1,239 @@
+// Two replicas on one Lease: only the leader writes; kill -9 or SIGTERM of the
+// leader mid-release hands the release to the other, which completes it.
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <numeric>
+
+#include "integration/runtime/runtime_fixture.h"
+
+namespace bgo::itest {
+namespace {
+
+class LeaderElectionTest : public RuntimeTest {
+ protected:
+  // Starts a replica and waits until it is the holder of the Lease.
+  OperatorProcess* startLeader(const std::vector<std::string>& args) {
+    OperatorProcess* op = startOperator({.args = args});
+    if (!op) return nullptr;
+    EXPECT_TRUE(waitIdentity(*op));
+    EXPECT_TRUE(waitFor("the first replica to hold the Lease", [&] { return leaseHolder() == op->identity; }, 20s,
+                        50ms));
+    return op;
+  }
+  // Starts a replica that finds the Lease held: a standby, once its /readyz is 200.
+  OperatorProcess* startStandby(const std::vector<std::string>& args) {
+    OperatorProcess* op = startOperator({.args = args});
+    if (!op) return nullptr;
+    EXPECT_TRUE(waitIdentity(*op));
+    EXPECT_TRUE(waitFor("the standby ready (caches synced, Lease read)", [&] {
+      auto r = probe(*op, "/readyz");
+      return r && r->status == 200;
+    }, 20s, 50ms));
+    return op;
+  }
+  std::string revisionOf(const std::string& color) {
+    return status().value(json::json_pointer("/colors/" + color + "/revision"), std::string());
+  }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
+}
+
+TEST_F(LeaderElectionTest, ExactlyOneOfTwoReplicasLeadsAndOnlyItWrites) {
+  OperatorProcess* a = startLeader(kFastLease);
+  ASSERT_TRUE(a && !HasFailure());
+  OperatorProcess* b = startStandby(kFastLease);
+  ASSERT_TRUE(b && !HasFailure());
+  ASSERT_NE(a->identity, b->identity);
+
+  auto ea = scrape(*a), eb = scrape(*b);
+  ASSERT_TRUE(ea && eb);
+  EXPECT_EQ(leaderStatus(*ea), 1.0) << "the holder of the Lease reports itself as leader";
+  EXPECT_EQ(leaderStatus(*eb), 0.0) << "a standby exports leader_election_master_status 0";
+  EXPECT_EQ(writeRequests(*eb), 0) << "the standby wrote before the release started";
+  const double a_writes_before = writeRequests(*ea);
+
+  // Sample both replicas and the Lease throughout a release blue -> green.
+  std::mutex mu;
+  std::vector<std::string> violations;
+  std::atomic<long> samples{0};
+  auto sampler_client = planeClient();
+  ASSERT_TRUE(sampler_client) << sampler_client.error().describe();
+  Sampler sampler([&] {
+    auto ra = probe(*a, "/metrics"), rb = probe(*b, "/metrics");
+    auto lr = (*sampler_client)->get(core::gvrs::kLeases, ns_, kLeaseName);
+    std::string problem;
+    if (!ra || !rb || ra->status != 200 || rb->status != 200 || !lr) {
+      problem = "a scrape or the Lease read failed";
+    } else {
+      const auto xa = test::parseExposition(ra->body), xb = test::parseExposition(rb->body);
+      const double la = leaderStatus(xa).value_or(0), lb = leaderStatus(xb).value_or(0);
+      const std::string holder = lr->value("/spec/holderIdentity"_json_pointer, std::string());
+      if (!xa.ok() || !xb.ok()) problem = "invalid exposition: " + xa.error + xb.error;
+      else if (la + lb != 1 || la != 1) problem = "leader status a=" + std::to_string(la) + " b=" + std::to_string(lb);
+      else if (holder != a->identity) problem = "Lease holder " + holder;
+      else if (writeRequests(xb) != 0) problem = "standby write requests " + std::to_string(writeRequests(xb));
+    }
+    ++samples;
+    if (!problem.empty()) {
+      std::lock_guard lock(mu);
+      violations.push_back(problem);
+    }
+  }, 200ms);
+
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s, "blue"));
+  setImage(kImage2);
+  ASSERT_TRUE(waitStable(60s, "green"));
+  sampler.stop();
+
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(violations.empty()) << violations.size() << " of " << samples << " samples broke the rules; first: "
+                                    << violations.front();
+  }
+  EXPECT_GE(samples.load(), 20);
+  ea = scrape(*a);
+  eb = scrape(*b);
+  ASSERT_TRUE(ea && eb);
+  EXPECT_EQ(writeRequests(*eb), 0) << "the standby made write requests";
+  EXPECT_GT(writeRequests(*ea) - a_writes_before, 5) << "the leader's writes are counted (sanity of the metric)";
+  EXPECT_EQ(sumWhere(*eb, "bluegreen_reconcile_total"), 0) << "the standby reconciled";
+  EXPECT_GT(sumWhere(*ea, "bluegreen_reconcile_total"), 0);
+  EXPECT_EQ(leaseHolder(), a->identity);
+  EXPECT_TRUE(logContains(*a, "leader election: " + a->identity + " became the leader"));
+  EXPECT_FALSE(logContains(*b, "became the leader"));
+  std::cout << "[ figures  ] " << samples << " samples during the release: one leader, standby writes 0, leader writes "
+            << writeRequests(*ea) - a_writes_before << "\n";
+}
+
+TEST_F(LeaderElectionTest, StandbyTakesOverAfterKillAndCompletesTheRelease) {
+  // Each run: a release waits in Verifying, the leader is killed, the standby takes
+  // the Lease and finishes the release; a fresh standby joins for the next run.
+  const int runs = std::getenv("BGO_FAILOVER_RUNS") ? std::atoi(std::getenv("BGO_FAILOVER_RUNS")) : 3;
+  constexpr double kLease = 6, kRetry = 1;
+  OperatorProcess* leader = startLeader(kFastLease);
+  ASSERT_TRUE(leader && !HasFailure());
+  OperatorProcess* standby = startStandby(kFastLease);
+  ASSERT_TRUE(standby && !HasFailure());
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s, "blue"));
+
+  const char* images[] = {kImage2, kImage3, kImage4, kImage1};
+  std::vector<double> takeovers, completions;
+  std::string color = "blue";
+  for (int run = 0; run < runs; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run + 1));
+    const std::string next = color == "blue" ? "green" : "blue";
+    setImage(images[run % 4], {{"promotion", {{"readyForSeconds", 4}}}});
+    ASSERT_TRUE(waitForStage("Verifying", 30s));
+    const std::string revision = revisionOf(next);
+
+    ASSERT_TRUE(leader->proc->signal(SIGKILL));
+    const auto killed = std::chrono::steady_clock::now();
+    ASSERT_EQ(leader->proc->wait(5s), 128 + SIGKILL);
+    ASSERT_TRUE(waitFor("the standby holding the Lease", [&] { return leaseHolder() == standby->identity; }, 15s,
+                        20ms));
+    const double takeover = secondsSince(killed);
+    ASSERT_TRUE(waitStable(60s, next));
+    const double complete = secondsSince(killed);
+    takeovers.push_back(takeover);
+    completions.push_back(complete);
+    std::cout << "[ figures  ] run " << run + 1 << ": kill -9 -> new Lease holder " << takeover
+              << " s, kill -> release Stable on " << next << " " << complete << " s\n";
+
+    // The takeover waits out the lease (measured from the last renewal the standby saw,
+    // which was at most one retry period before the kill), at most 2.2 retries more.
+    EXPECT_GE(takeover, kLease - kRetry - 0.5) << "taken over before the lease expired";
+    EXPECT_LE(takeover, kLease + 2.2 * kRetry + 1.0) << "takeover slower than lease duration + retry jitter";
+    EXPECT_EQ(switchesTo(revision), 1) << "one switch to the new revision: " << status()["history"].dump();
+    EXPECT_EQ(status().value("activeRevision", ""), revision);
+    auto ex = scrape(*standby);
+    ASSERT_TRUE(ex);
+    EXPECT_EQ(leaderStatus(*ex), 1.0);
+    EXPECT_GE(sumWhere(*ex, "bluegreen_switches_total", [](const auto& l) { return l.at("reason") == "Promoted"; }),
+              1.0);
+    EXPECT_TRUE(logContains(*standby, "leader election: " + standby->identity + " became the leader"));
+
+    color = next;
+    leader = standby;
+    if (run + 1 < runs) {
+      standby = startStandby(kFastLease);
+      ASSERT_TRUE(standby && !HasFailure());
+    }
+  }
+  const auto worst = *std::max_element(takeovers.begin(), takeovers.end());
+  std::cout << "[ figures  ] failover over " << takeovers.size() << " runs (lease 6 s, renew 4 s, retry 1 s): "
+            << "kill -> new holder median " << median(takeovers) << " s, worst " << worst
+            << " s; kill -> Stable median " << median(completions) << " s, worst "
+            << *std::max_element(completions.begin(), completions.end()) << " s\n";
+}
+
+TEST_F(LeaderElectionTest, SigtermReleasesTheLeaseAndTheStandbyFinishesTheRelease) {
+  // A long lease, so a takeover by expiry (>= 14 s) cannot pass for a takeover by release.
+  const std::vector<std::string> args{"--lease-duration", "15", "--renew-deadline", "10", "--retry-period", "1",
+                                      "--shutdown-grace", "5"};
+  OperatorProcess* leader = startLeader(args);
+  ASSERT_TRUE(leader && !HasFailure());
+  OperatorProcess* standby = startStandby(args);
+  ASSERT_TRUE(standby && !HasFailure());
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s, "blue"));
+
+  setImage(kImage2, {{"promotion", {{"readyForSeconds", 3}}}});
+  ASSERT_TRUE(waitForStage("Verifying", 30s));
+  const std::string revision = revisionOf("green");
+
+  ASSERT_TRUE(leader->proc->signal(SIGTERM));
+  const auto termed = std::chrono::steady_clock::now();
+  // Watch the Lease closely: the released record ("" holder) lives until the standby's next retry.
+  std::vector<std::string> holders;
+  double released_at = -1, taken_at = -1;
+  std::optional<int> exit_code;
+  double exit_after = -1;
+  ASSERT_TRUE(waitFor("the standby holding the Lease", [&] {
+    if (!exit_code) {
+      exit_code = leader->proc->wait(0ms);
+      if (exit_code) exit_after = secondsSince(termed);
+    }
+    const std::string h = leaseHolder();
+    if (holders.empty() || holders.back() != h) holders.push_back(h);
+    if (h.empty() && released_at < 0) released_at = secondsSince(termed);
+    if (h == standby->identity) {
+      taken_at = secondsSince(termed);
+      return true;
+    }
+    return false;
+  }, 20s, 10ms));
+  if (!exit_code) {
+    exit_code = leader->proc->wait(10s);
+    exit_after = secondsSince(termed);
+  }
+  ASSERT_TRUE(exit_code) << "no exit within 10 s after the takeover";
+  EXPECT_EQ(*exit_code, 0) << "SIGTERM ends the process with exit code 0";
+  EXPECT_LE(exit_after, 5 + 1.0) << "exit beyond --shutdown-grace 5";
+  std::string seq;
+  for (const auto& h : holders) seq += (seq.empty() ? "" : " -> ") + (h.empty() ? "\"\"" : h);
+  EXPECT_GE(released_at, 0) << "the Lease was never seen released; holders: " << seq;
+  EXPECT_TRUE(logContains(*leader, "released lease " + ns_ + "/" + kLeaseName));
+  EXPECT_LT(taken_at, 1 + 2.2 * 1 + 1.5) << "standby took over after " << taken_at
+                                          << " s: not at its next retry after the release";
+  json l = lease();
+  EXPECT_EQ(l.value("/spec/holderIdentity"_json_pointer, std::string()), standby->identity);
+
+  ASSERT_TRUE(waitStable(60s, "green"));
+  const double complete = secondsSince(termed);
+  EXPECT_EQ(switchesTo(revision), 1) << status()["history"].dump();
+  EXPECT_EQ(status().value("activeRevision", ""), revision);
+  std::cout << "[ figures  ] SIGTERM -> exit " << exit_after << " s (code " << *exit_code << "), Lease released "
+            << released_at << " s, standby holder " << taken_at << " s, release Stable " << complete
+            << " s; holders: " << seq << "\n";
+}
+
+}  // namespace
+}  // namespace bgo::itest
