@@ -12,7 +12,7 @@ namespace {
 
 using Labels = std::map<std::string, std::string>;
 
-class MetricsTest : public RuntimeTest {
+class RuntimeMetricsTest : public RuntimeTest {
  protected:
   Labels info(const std::string& color, const std::string& stage) const {
     return {{"namespace", ns_}, {"name", name_}, {"active_color", color}, {"stage", stage}};
@@ -30,7 +30,7 @@ class MetricsTest : public RuntimeTest {
   }
 };
 
-TEST_F(MetricsTest, ValuesFollowAReleaseThroughItsStages) {
+TEST_F(RuntimeMetricsTest, ValuesFollowAReleaseThroughItsStages) {
   OperatorProcess* op = startOperator();
   ASSERT_TRUE(op);
   ASSERT_TRUE(waitFor("leadership in /metrics", [&] {
@@ -118,8 +118,8 @@ TEST_F(MetricsTest, ValuesFollowAReleaseThroughItsStages) {
       << "one promotion, one observation";
   const double reconciles2 = sumWhere(*ex2, "bluegreen_reconcile_total");
   EXPECT_GT(reconciles2, reconciles1);
-  EXPECT_EQ(ex2->value("bluegreen_reconcile_duration_seconds_count"), reconciles2)
-      << "every finished reconcile is timed";
+  // Every finished reconcile is timed (the two may be a reconcile or two apart in one scrape).
+  EXPECT_NEAR(ex2->value("bluegreen_reconcile_duration_seconds_count").value_or(-10), reconciles2, 2);
 
   setImage(kImage3);
   ASSERT_TRUE(waitStable(60s, "blue"));

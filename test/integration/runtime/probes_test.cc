@@ -10,12 +10,12 @@
 namespace bgo::itest {
 namespace {
 
-class ProbesTest : public RuntimeTest {
+class RuntimeProbesTest : public RuntimeTest {
  protected:
   static bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 };
 
-TEST_F(ProbesTest, ReadyzStays503WhileCachesCannotSync) {
+TEST_F(RuntimeProbesTest, ReadyzStays503WhileCachesCannotSync) {
   const int port = closedLocalPort();
   ASSERT_GT(port, 0);
   const std::string token = "unreachable-test-token-7f3a9c1e5b2d4f6a8c0e2b4d6f8a0c2e";
@@ -71,7 +71,7 @@ TEST_F(ProbesTest, ReadyzStays503WhileCachesCannotSync) {
   EXPECT_EQ(logText(*op).find(token), std::string::npos) << "the kubeconfig token appears in the log";
 }
 
-TEST_F(ProbesTest, ReadyzTurns200AfterSyncAndLeaseRead) {
+TEST_F(RuntimeProbesTest, ReadyzTurns200AfterSyncAndLeaseRead) {
   OperatorProcess* op = startOperator();
   ASSERT_TRUE(op);
   // The first answers may come before the caches synced; whatever comes, it is 200 or 503, never garbage.
@@ -103,7 +103,7 @@ TEST_F(ProbesTest, ReadyzTurns200AfterSyncAndLeaseRead) {
   std::cout << "\n";
 }
 
-TEST_F(ProbesTest, NotReadyWhileTheLeaseCannotBeRead) {
+TEST_F(RuntimeProbesTest, NotReadyWhileTheLeaseCannotBeRead) {
   // The operator's rights in the namespace, minus the Lease rule: the caches
   // sync, the elector gets 403 on the Lease, so leader state stays unknown.
   auto sa = makeServiceAccountKubeconfig(*client_, ns_, uniqueLogPath("no-lease", ".kubeconfig"), false);
