@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the programs of the test control plane from their Go modules into
 # $BGO_BIN_CACHE/<program>-<version>/ (default ~/.cache/bluegreen-operator/bin) and skips what is cached.
-# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm (default: all, in that order)
+# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm backend loadgen (default: all, in that order)
+#   backend (traffic/backend) and loadgen (../e2e/loadgen) are ours, for the e2e traffic tests.
 #   BGO_BUILD_FORCE=1 rebuilds even when cached.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,8 +18,17 @@ bin_dir() {
     traefik) echo "$BGO_BIN_CACHE/traefik-$TRAEFIK_VERSION" ;;
     helm) echo "$BGO_BIN_CACHE/helm-$HELM_VERSION" ;;
     # our own program: keyed by a hash of its sources so an edit rebuilds it
-    nodesim) echo "$BGO_BIN_CACHE/nodesim-$(cat "$here"/nodesim/go.mod "$here"/nodesim/go.sum "$here"/nodesim/*.go | sha256sum | cut -c1-12)" ;;
-    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm)" >&2; return 1 ;;
+    nodesim|backend|loadgen) local src
+      src=$(src_dir "$1")
+      echo "$BGO_BIN_CACHE/$1-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)" ;;
+    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm backend loadgen)" >&2; return 1 ;;
+  esac
+}
+src_dir() { # the wrapper (or own) module of a program
+  case $1 in
+    backend) echo "$here/traffic/backend" ;;
+    loadgen) echo "$here/../e2e/loadgen" ;;
+    *) echo "$here/$1" ;;
   esac
 }
 binaries() {
@@ -66,7 +76,7 @@ build_one() {
     kube) pkgs="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl"
           ldflags=$(kube_ldflags) ;;
     etcd) pkgs=go.etcd.io/etcd/server/v3 ;;
-    nodesim) pkgs=. ;;
+    nodesim|backend|loadgen) pkgs=. ;;
     traefik) pkgs=github.com/traefik/traefik/v3/cmd/traefik
              ldflags+=" -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" ;;
     helm) pkgs=helm.sh/helm/v3/cmd/helm
@@ -78,7 +88,7 @@ build_one() {
   # Build into a temporary folder and move it into place, so an interrupted build never looks cached.
   # shellcheck disable=SC2086
   # (the "go: downloading" lines of a cold build, hundreds of them, are left out)
-  if ! (cd "$here/$prog" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
+  if ! (cd "$(src_dir "$prog")" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
         { grep -v '^go: downloading ' || true; }); then
     rm -rf "$tmp"
     echo "build.sh: building $prog FAILED" >&2
@@ -90,8 +100,8 @@ build_one() {
   chmod 755 "$tmp"
   rm -rf "$dest"
   mv "$tmp" "$dest"
-  if [[ $prog == nodesim ]]; then # older builds of our own program are never used again
-    for b in "$BGO_BIN_CACHE"/nodesim-*; do [[ $b == "$dest" ]] || rm -rf "$b"; done
+  if [[ $prog == nodesim || $prog == backend || $prog == loadgen ]]; then # older builds of our own programs are never used again
+    for b in "$BGO_BIN_CACHE/$prog"-*; do [[ $b == "$dest" ]] || rm -rf "$b"; done
   fi
   local secs=$(( $(date +%s) - start ))
   echo "build.sh: built $prog in ${secs}s"
@@ -99,7 +109,7 @@ build_one() {
 }
 
 progs=("$@")
-(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm)
+(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm backend loadgen)
 total_start=$(date +%s)
 mkdir -p "$BGO_BIN_CACHE"
 locked=0

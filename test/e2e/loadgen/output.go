@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+func (r *result) secs(t time.Time) float64 { return t.Sub(r.Start).Seconds() }
+
+// write leaves <scenario>.svg, <scenario>-requests.csv, <scenario>-events.txt and <scenario>-summary.json.
+func (r *result) write(dir string) error {
+	base := filepath.Join(dir, r.Scenario)
+	if err := writeFile(base+"-requests.csv", func(w io.Writer) {
+		fmt.Fprintln(w, "start_s,latency_ms,client,status,color,revision,pod,error")
+		for _, x := range r.records {
+			client := "keepalive"
+			if x.NewConn {
+				client = "newconn"
+			}
+			fmt.Fprintf(w, "%.4f,%.2f,%s,%d,%s,%s,%s,%q\n", r.secs(x.Start), float64(x.End.Sub(x.Start).Microseconds())/1000,
+				client, x.Status, x.Color, x.Rev, x.Pod, x.Err)
+		}
+	}); err != nil {
+		return err
+	}
+	if err := writeFile(base+"-events.txt", func(w io.Writer) {
+		type line struct {
+			t float64
+			s string
+		}
+		var ls []line
+		for _, ev := range r.events {
+			ls = append(ls, line{r.secs(ev.T), ev.What})
+		}
+		for _, rt := range r.routes {
+			ls = append(ls, line{r.secs(rt.T), fmt.Sprintf("traefik API: router %q -> service %q (%s), servers %v", rt.Router, rt.Service, rt.Status, rt.Servers)})
+		}
+		for _, m := range r.Marks {
+			ls = append(ls, line{r.secs(m.T), "MARK " + m.Kind + ": " + m.Label})
+		}
+		sort.SliceStable(ls, func(i, j int) bool { return ls[i].t < ls[j].t })
+		fmt.Fprintf(w, "# t in seconds from the start of the load (%s)\n", r.Start.Format(time.RFC3339Nano))
+		for _, l := range ls {
+			fmt.Fprintf(w, "%9.3f  %s\n", l.t, l.s)
+		}
+	}); err != nil {
+		return err
+	}
+	if err := writeFile(base+"-summary.json", func(w io.Writer) {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(r)
+	}); err != nil {
+		return err
+	}
+	return writeFile(base+".svg", func(w io.Writer) { r.svg(w) })
+}
+
+func writeFile(path string, fill func(io.Writer)) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	fill(bw)
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (r *result) print(w io.Writer) {
+	fmt.Fprintf(w, "== e2e %s: %d requests at %s (%d keep-alive, %d new connections) over %.1f s, %d errors\n",
+		r.Scenario, r.Requests, r.Host, r.KeepAlive, r.NewConn, r.secs(r.End), r.Errors)
+	keys := make([]string, 0, len(r.ByAnswer))
+	for k := range r.ByAnswer {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "   answers from %-20s %6d\n", k, r.ByAnswer[k])
+	}
+	if r.LatencyMs != nil {
+		fmt.Fprintf(w, "   latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.LatencyMs["p50"], r.LatencyMs["p99"], r.LatencyMs["max"])
+	}
+	for i, m := range r.Switches {
+		fmt.Fprintf(w, "   %s %d %s -> %s: promotable at %.2fs; switch %.2fs; Traefik confirms %.2fs (+%.0f ms); first %s answer %+.0f ms, last %s answer %+.0f ms after promotable; %s scaled down %.1f s after confirmation\n",
+			m.Kind, i+1, m.From, m.To, r.secs(m.Promotable), r.secs(m.OperatorSwitch), r.secs(m.TraefikConfirm), m.SwitchToConfirmMs,
+			m.To, m.PromotableToFirstNewMs, m.From, m.PromotableToLastOldMs, m.From, m.ConfirmToScaleDownMs/1000)
+	}
+	for _, p := range r.Previews {
+		fmt.Fprintf(w, "   preview %-28s want %-18s got %-18s %v\n", p.Host, p.Want, p.Got, map[bool]string{true: "ok", false: "FAILED"}[p.Passed])
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "   note: %s\n", n)
+	}
+}
+
+// --- the picture ---------------------------------------------------------------------------------------------
+
+const (
+	bucket    = 250 * time.Millisecond
+	svgW      = 1100.0
+	plotX     = 60.0
+	plotY     = 70.0
+	plotW     = 1010.0
+	plotH     = 260.0
+	blueFill  = "#3b7dd8"
+	greenFill = "#3aa655"
+	redFill   = "#e0201b"
+)
+
+var markStyle = map[string]struct{ color, dash, name string }{
+	"promotable": {"#555555", "2,3", "promotable (healthy + readyForSeconds)"},
+	"switch":     {"#000000", "7,4", "operator switches the route"},
+	"confirm":    {"#e08a00", "", "Traefik's API shows the new route"},
+	"scaledown":  {"#8a3fb8", "9,3,2,3", "old color scaled down"},
+	"failed":     {redFill, "7,4", "release marked Failed"},
+}
+
+// svg: stacked share of answers per color in 250 ms buckets, errors in red (their share, and a tick at the
+// top for every failed request), vertical lines at the moments that matter.
+func (r *result) svg(w io.Writer) {
+	dur := r.secs(r.End)
+	if dur <= 0 {
+		dur = 1
+	}
+	n := int(math.Ceil(dur / bucket.Seconds()))
+	type counts struct{ blue, green, bad int }
+	bs := make([]counts, n+1)
+	for _, x := range r.records {
+		i := int(x.Start.Sub(r.Start) / bucket)
+		if i < 0 || i > n {
+			continue
+		}
+		switch {
+		case !x.ok():
+			bs[i].bad++
+		case x.Color == "blue":
+			bs[i].blue++
+		case x.Color == "green":
+			bs[i].green++
+		default:
+			bs[i].bad++
+		}
+	}
+	var lines []string
+	for i, m := range r.Switches {
+		lines = append(lines, fmt.Sprintf("%s %d %s→%s: first %s answer %+.0f ms, last %s answer %+.0f ms after promotable; Traefik confirmed %.0f ms after the switch",
+			m.Kind, i+1, m.From, m.To, m.To, m.PromotableToFirstNewMs, m.From, m.PromotableToLastOldMs, m.SwitchToConfirmMs))
+	}
+	for _, f := range r.Failures {
+		lines = append(lines, "FAILED: "+f)
+	}
+	svgH := plotY + plotH + 52 + 40 + 26 + 15*float64(len(lines))
+	xOf := func(s float64) float64 { return plotX + s/dur*plotW }
+	yOf := func(f float64) float64 { return plotY + plotH - f*plotH }
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", svgW, svgH, svgW, svgH)
+	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	title := fmt.Sprintf("%s: main host %s through Traefik — share of answers per color (250 ms buckets)", r.Scenario, r.Host)
+	fmt.Fprintf(w, `<text x="%.0f" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", plotX, html.EscapeString(title))
+	sub := fmt.Sprintf("%d requests at %d/s (%d keep-alive, %d new connections), %d errors", r.Requests, r.Rate, r.KeepAlive, r.NewConn, r.Errors)
+	errColor := "#333333"
+	if r.Errors > 0 || len(r.Failures) > 0 {
+		errColor = redFill
+		sub += fmt.Sprintf(" — %d BROKEN PROMISE(S)", len(r.Failures))
+	}
+	fmt.Fprintf(w, `<text x="%.0f" y="40" fill="%s">%s</text>`+"\n", plotX, errColor, html.EscapeString(sub))
+	// buckets
+	fmt.Fprintln(w, `<g shape-rendering="crispEdges">`)
+	bw := bucket.Seconds() / dur * plotW
+	for i, b := range bs {
+		total := b.blue + b.green + b.bad
+		if total == 0 {
+			continue
+		}
+		x := xOf(float64(i) * bucket.Seconds())
+		wdt := math.Min(bw+0.5, plotX+plotW-x)
+		if wdt <= 0 {
+			continue
+		}
+		acc := 0.0
+		for _, part := range []struct {
+			n    int
+			fill string
+		}{{b.blue, blueFill}, {b.green, greenFill}, {b.bad, redFill}} {
+			if part.n == 0 {
+				continue
+			}
+			f := float64(part.n) / float64(total)
+			fmt.Fprintf(w, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="%s"/>`+"\n", x, yOf(acc+f), wdt, f*plotH, part.fill)
+			acc += f
+		}
+	}
+	fmt.Fprintln(w, `</g>`)
+	// name each stretch where one color/revision answers most, inside its area
+	type span struct {
+		key        string
+		start, end int
+	}
+	var spans []span
+	for i := range bs {
+		key := r.majority(i)
+		if key == "" {
+			continue
+		}
+		if n := len(spans); n > 0 && spans[n-1].key == key && spans[n-1].end >= i-4 {
+			spans[n-1].end = i
+		} else {
+			spans = append(spans, span{key, i, i})
+		}
+	}
+	for _, s := range spans {
+		x0, x1 := xOf(float64(s.start)*bucket.Seconds()), xOf(float64(s.end+1)*bucket.Seconds())
+		color, rev, _ := strings.Cut(s.key, "/")
+		label := color + " · " + rev
+		if img := r.Images[rev]; img != "" {
+			label = color + " · " + img[strings.LastIndex(img, "/")+1:]
+		}
+		if x1-x0 < float64(len(label))*7.5 {
+			continue
+		}
+		fmt.Fprintf(w, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="white" font-size="13">%s</text>`+"\n",
+			(x0+x1)/2, plotY+plotH/2, html.EscapeString(label))
+	}
+	// every error: a red tick above the plot
+	for _, x := range r.records {
+		if !x.ok() {
+			xx := xOf(r.secs(x.Start))
+			fmt.Fprintf(w, `<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f" stroke="%s" stroke-width="1.5"/>`+"\n", xx, plotY-12, xx, plotY-2, redFill)
+		}
+	}
+	// axes
+	fmt.Fprintf(w, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#333"/>`+"\n", plotX, plotY, plotW, plotH)
+	for _, f := range []float64{0, 0.25, 0.5, 0.75, 1} {
+		fmt.Fprintf(w, `<text x="%.0f" y="%.1f" text-anchor="end">%d%%</text>`+"\n", plotX-6, yOf(f)+4, int(f*100))
+	}
+	step := 5.0
+	if dur > 120 {
+		step = 10
+	}
+	for s := 0.0; s <= dur; s += step {
+		fmt.Fprintf(w, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#333"/>`, xOf(s), plotY+plotH, xOf(s), plotY+plotH+5)
+		fmt.Fprintf(w, `<text x="%.1f" y="%.0f" text-anchor="middle">%.0f</text>`+"\n", xOf(s), plotY+plotH+18, s)
+	}
+	fmt.Fprintf(w, `<text x="%.0f" y="%.0f" text-anchor="middle">seconds since the load started</text>`+"\n", plotX+plotW/2, plotY+plotH+34)
+	// vertical lines
+	used := map[string]bool{}
+	for _, m := range r.Marks {
+		if m.T.IsZero() {
+			continue
+		}
+		st := markStyle[m.Kind]
+		used[m.Kind] = true
+		x := xOf(r.secs(m.T))
+		dash := ""
+		if st.dash != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
+		}
+		fmt.Fprintf(w, `<line x1="%.2f" y1="%.0f" x2="%.2f" y2="%.0f" stroke="%s" stroke-width="1.6"%s><title>%s at %.3f s</title></line>`+"\n",
+			x, plotY, x, plotY+plotH, st.color, dash, html.EscapeString(m.Label), r.secs(m.T))
+	}
+	// legend
+	ly := plotY + plotH + 52
+	lx := plotX
+	item := func(swatch, label string) {
+		fmt.Fprintf(w, `%s<text x="%.0f" y="%.0f">%s</text>`+"\n", swatch, lx+22, ly+4, html.EscapeString(label))
+		lx += 30 + float64(len(label))*6.6
+		if lx > plotX+plotW-200 {
+			lx, ly = plotX, ly+20
+		}
+	}
+	box := func(fill string) string {
+		return fmt.Sprintf(`<rect x="%.0f" y="%.0f" width="16" height="10" fill="%s"/>`, lx, ly-5, fill)
+	}
+	item(box(blueFill), "blue")
+	item(box(greenFill), "green")
+	item(box(redFill), fmt.Sprintf("errors / non-2xx (%d; each one also a tick above the plot)", r.Errors))
+	for _, k := range []string{"promotable", "switch", "confirm", "scaledown", "failed"} {
+		if !used[k] {
+			continue
+		}
+		st := markStyle[k]
+		dash := ""
+		if st.dash != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
+		}
+		item(fmt.Sprintf(`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="%s" stroke-width="2"%s/>`, lx, ly, lx+16, ly, st.color, dash), st.name)
+	}
+	ty := ly + 26
+	for _, l := range lines {
+		fill := "#333"
+		if strings.HasPrefix(l, "FAILED") {
+			fill = redFill
+		}
+		fmt.Fprintf(w, `<text x="%.0f" y="%.0f" font-size="11" fill="%s">%s</text>`+"\n", plotX, ty, fill, html.EscapeString(l))
+		ty += 15
+	}
+	fmt.Fprintln(w, `</svg>`)
+}
+
+// majority: the color/revision that answered most requests started in bucket i ("" if none did).
+func (r *result) majority(i int) string {
+	if r.byBucket == nil {
+		r.byBucket = map[int]map[string]int{}
+		for _, x := range r.records {
+			if x.ok() {
+				b := int(x.Start.Sub(r.Start) / bucket)
+				if r.byBucket[b] == nil {
+					r.byBucket[b] = map[string]int{}
+				}
+				r.byBucket[b][x.Color+"/"+x.Rev]++
+			}
+		}
+	}
+	best, n := "", 0
+	for k, c := range r.byBucket[i] {
+		if c > n || (c == n && k < best) {
+			best, n = k, c
+		}
+	}
+	return best
+}
