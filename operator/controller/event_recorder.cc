@@ -1,5 +1,8 @@
 #include "operator/controller/event_recorder.h"
 
+#include <cstdint>
+#include <cstdio>
+
 namespace bgo::controller {
 
 KubeEventRecorder::KubeEventRecorder(kube::KubeClient& client, core::Clock& clock,
@@ -14,9 +17,23 @@ json KubeEventRecorder::buildEvent(const ObjectRef& about, const std::string& ty
            {"name", about.name}};
   if (!about.uid.empty()) ref["uid"] = about.uid;
   if (!about.resource_version.empty()) ref["resourceVersion"] = about.resource_version;
+  // A name derived from what the event says makes a retried POST (the HTTP
+  // client may resend on a dropped keep-alive connection) an AlreadyExists
+  // instead of a duplicate Event.
+  std::uint64_t h = 14695981039346656037ull;
+  for (const std::string* part : {&about.uid, &about.name, &type, &reason, &message}) {
+    for (unsigned char c : *part) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    h ^= 0xff;
+    h *= 1099511628211ull;
+  }
+  char suffix[17];
+  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(h));
   return json{{"apiVersion", "v1"},
               {"kind", "Event"},
-              {"metadata", {{"generateName", about.name + "."}, {"namespace", about.ns}}},
+              {"metadata", {{"name", about.name + "." + suffix}, {"namespace", about.ns}}},
               {"involvedObject", ref},
               {"type", type},
               {"reason", reason},
@@ -42,9 +59,17 @@ void KubeEventRecorder::record(const ObjectRef& about, const std::string& type,
     if (last_sent_.size() > 4096) last_sent_.clear();  // bounded memory
   }
   // Events are best effort: a failure must never fail a reconcile.
-  (void)client_.create(core::gvrs::kEvents, about.ns,
-                       buildEvent(about, type, reason, message, component_,
-                                  core::formatRfc3339(clock_.wallNow())));
+  const std::string now = core::formatRfc3339(clock_.wallNow());
+  json event = buildEvent(about, type, reason, message, component_, now);
+  auto created = client_.create(core::gvrs::kEvents, about.ns, event);
+  if (created || !created.error().is(core::ErrorCode::kAlreadyExists)) return;
+  // The same thing happened again (after the dedup interval): count it, as kubectl shows "(x2)".
+  const std::string name = event["metadata"]["name"];
+  auto existing = client_.get(core::gvrs::kEvents, about.ns, name);
+  if (!existing) return;
+  if (existing->value("lastTimestamp", "") == now) return;  // a resent POST, not a repeat
+  (void)client_.patch(core::gvrs::kEvents, about.ns, name, kube::PatchType::kMerge,
+                      json{{"count", existing->value("count", 1) + 1}, {"lastTimestamp", now}});
 }
 
 }  // namespace bgo::controller

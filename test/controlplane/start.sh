@@ -100,7 +100,8 @@ args_of() {
       --service-account-issuer "https://kubernetes.default.svc.cluster.local" \
       --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
       --service-cluster-ip-range 198.19.0.0/20 --endpoint-reconciler-type none \
-      --allow-privileged=true --cert-dir "$pki" --profiling=false ;;
+      --allow-privileged=true --cert-dir "$pki" --profiling=false \
+      --etcd-compaction-interval 10s ;;  # old resourceVersions expire quickly: 410 paths are testable
     kube-controller-manager) echo --kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authentication-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authorization-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \

@@ -41,8 +41,9 @@ struct RestEnv {
   std::string setupError() { return error; }
   kube::KubeClient& client() { return *rest; }
   core::Status prepareWidgets() { return ensureWidgetCrd(*rest); }
-  // The watch cache starts far above resourceVersion 1 and keeps a bounded window.
-  void forgetHistory() {}
+  // Events have no watch cache, so their watches read etcd, which the plane's
+  // kube-apiserver compacts every 10 s: wait until resourceVersion 1 is gone.
+  void forgetHistory() { (void)waitUntilCompacted(*rest); }
 };
 
 }  // namespace bgo::testing

@@ -410,7 +410,8 @@ TYPED_TEST_P(KubeContractTest, WatchFromAForgottenResourceVersionGetsAnExpiredEv
   }
   this->env_->forgetHistory();
   // The real server accepts the watch and sends one ERROR event (410 Expired).
-  auto stream = this->client().watch(core::gvrs::kConfigMaps, this->ns_, this->watchFrom("1"));
+  // Events: the one resource the API server watches from etcd, not a cache.
+  auto stream = this->client().watch(core::gvrs::kEvents, this->ns_, this->watchFrom("1"));
   ASSERT_TRUE(stream.ok()) << stream.error().describe();
   auto ev = (*stream)->next();
   ASSERT_TRUE(ev.ok()) << ev.error().describe();

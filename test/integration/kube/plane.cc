@@ -124,4 +124,32 @@ std::string rvOf(const json& obj) {
   return obj.value("/metadata/resourceVersion"_json_pointer, std::string());
 }
 
+core::Status waitUntilCompacted(kube::KubeClient& client, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last = "no answer";
+  while (std::chrono::steady_clock::now() < deadline) {
+    kube::WatchOptions w;
+    w.resource_version = "1";
+    w.timeout_seconds = 2;
+    auto stream = client.watch(core::gvrs::kEvents, "default", w);
+    if (!stream) {
+      if (stream.error().is(core::ErrorCode::kGone)) return {};
+      last = stream.error().describe();
+    } else {
+      auto ev = nextNonBookmark(**stream);
+      if (ev && ev->has_value() && (**ev).type == kube::WatchEvent::Type::kError &&
+          (**ev).object.value("code", 0) == 410) {
+        return {};
+      }
+      last = ev ? (ev->has_value() ? std::string(kube::toString((**ev).type)) + " event" : "end of stream")
+                : ev.error().describe();
+      (*stream)->cancel();
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return core::fail(core::ErrorCode::kTimeout,
+                    "resourceVersion 1 of Events was not compacted within " + std::to_string(timeout.count()) +
+                        "s (last: " + last + "); is kube-apiserver running with --etcd-compaction-interval?");
+}
+
 }  // namespace bgo::testing

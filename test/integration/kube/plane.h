@@ -52,6 +52,12 @@ core::Status ensureWidgetCrd(kube::KubeClient& client, std::chrono::seconds time
 // The next event that is not a bookmark (nullopt at end of stream).
 core::Result<std::optional<kube::WatchEvent>> nextNonBookmark(kube::WatchStream& stream);
 
+// Waits until a watch of Events from resourceVersion "1" is answered with 410:
+// Events have no watch cache, and the plane's kube-apiserver compacts etcd every
+// 10 s (--etcd-compaction-interval), so this holds within ~20 s of its start.
+core::Status waitUntilCompacted(kube::KubeClient& client,
+                                std::chrono::seconds timeout = std::chrono::seconds(60));
+
 // Polls `done` every 50 ms until it is true or `timeout` passes.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
