@@ -1,6 +1,9 @@
 // Two replicas on one Lease: only the leader writes; kill -9 or SIGTERM of the
 // leader mid-release hands the release to the other, which completes it.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -115,11 +118,19 @@ TEST_F(RuntimeLeaderElectionTest, ExactlyOneOfTwoReplicasLeadsAndOnlyItWrites) {
 TEST_F(RuntimeLeaderElectionTest, StandbyTakesOverAfterKillAndCompletesTheRelease) {
   // Each run: a release waits in Verifying, the leader is killed, the standby takes
   // the Lease and finishes the release; a fresh standby joins for the next run.
+  // BGO_FAILOVER_RUNS=n and BGO_FAILOVER_TIMINGS=lease,renew,retry (seconds) measure other settings.
   const int runs = std::getenv("BGO_FAILOVER_RUNS") ? std::atoi(std::getenv("BGO_FAILOVER_RUNS")) : 3;
-  constexpr double kLease = 6, kRetry = 1;
-  OperatorProcess* leader = startLeader(kFastLease);
+  double lease_s = 6, renew_s = 4, retry_s = 1;
+  if (const char* t = std::getenv("BGO_FAILOVER_TIMINGS")) {
+    ASSERT_EQ(std::sscanf(t, "%lf,%lf,%lf", &lease_s, &renew_s, &retry_s), 3) << "BGO_FAILOVER_TIMINGS=" << t;
+  }
+  const double kLease = lease_s, kRetry = retry_s;
+  auto num = [](double v) { return std::to_string(static_cast<int>(v)); };
+  const std::vector<std::string> timings{"--lease-duration", num(lease_s), "--renew-deadline", num(renew_s),
+                                         "--retry-period", num(retry_s)};
+  OperatorProcess* leader = startLeader(timings);
   ASSERT_TRUE(leader && !HasFailure());
-  OperatorProcess* standby = startStandby(kFastLease);
+  OperatorProcess* standby = startStandby(timings);
   ASSERT_TRUE(standby && !HasFailure());
   createRelease(kImage1);
   ASSERT_TRUE(waitStable(60s, "blue"));
@@ -137,8 +148,8 @@ TEST_F(RuntimeLeaderElectionTest, StandbyTakesOverAfterKillAndCompletesTheReleas
     ASSERT_TRUE(leader->proc->signal(SIGKILL));
     const auto killed = std::chrono::steady_clock::now();
     ASSERT_EQ(leader->proc->wait(5s), 128 + SIGKILL);
-    ASSERT_TRUE(waitFor("the standby holding the Lease", [&] { return leaseHolder() == standby->identity; }, 15s,
-                        20ms));
+    ASSERT_TRUE(waitFor("the standby holding the Lease", [&] { return leaseHolder() == standby->identity; },
+                        std::chrono::seconds(static_cast<int>(kLease + 5 * kRetry + 5)), 20ms));
     const double takeover = secondsSince(killed);
     ASSERT_TRUE(waitStable(60s, next));
     const double complete = secondsSince(killed);
@@ -165,15 +176,41 @@ TEST_F(RuntimeLeaderElectionTest, StandbyTakesOverAfterKillAndCompletesTheReleas
     color = next;
     leader = standby;
     if (run + 1 < runs) {
-      standby = startStandby(kFastLease);
+      standby = startStandby(timings);
       ASSERT_TRUE(standby && !HasFailure());
     }
   }
   const auto worst = *std::max_element(takeovers.begin(), takeovers.end());
-  std::cout << "[ figures  ] failover over " << takeovers.size() << " runs (lease 6 s, renew 4 s, retry 1 s): "
+  std::cout << "[ figures  ] failover over " << takeovers.size() << " runs (lease " << lease_s << " s, renew "
+            << renew_s << " s, retry " << retry_s << " s): "
             << "kill -> new holder median " << median(takeovers) << " s, worst " << worst
             << " s; kill -> Stable median " << median(completions) << " s, worst "
             << *std::max_element(completions.begin(), completions.end()) << " s\n";
+}
+
+TEST_F(RuntimeLeaderElectionTest, LeaderThatLosesTheLeaseStopsWritingAndExits) {
+  OperatorProcess* a = startLeader(kFastLease);
+  ASSERT_TRUE(a && !HasFailure());
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s, "blue"));
+
+  // Someone else takes the Lease (as after a partition): a fresh renewTime, another holder.
+  char now[64];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S.000000Z", std::gmtime(&t));
+  auto r = client_->patch(core::gvrs::kLeases, ns_, kLeaseName, kube::PatchType::kMerge,
+                          json{{"spec", {{"holderIdentity", "intruder"}, {"renewTime", now}, {"leaseDurationSeconds", 60}}}},
+                          {.field_manager = "itest-user"});
+  ASSERT_TRUE(r) << r.error().describe();
+  const auto taken = std::chrono::steady_clock::now();
+  const auto code = a->proc->wait(10s);
+  const double took = secondsSince(taken);
+  ASSERT_TRUE(code) << "the leader kept running after it lost the Lease";
+  EXPECT_EQ(*code, 1) << "a lost lease ends the process with exit 1 (a fresh one re-reads everything)";
+  EXPECT_LE(took, 2.2 * 1 + 1.0) << "noticed at its next renewal";
+  EXPECT_TRUE(logContains(*a, "lost the lease"));
+  EXPECT_EQ(leaseHolder(), "intruder") << "the old leader wrote the Lease after losing it";
+  std::cout << "[ figures  ] Lease taken by another holder -> leader exit " << took << " s (code " << *code << ")\n";
 }
 
 TEST_F(RuntimeLeaderElectionTest, SigtermReleasesTheLeaseAndTheStandbyFinishesTheRelease) {
