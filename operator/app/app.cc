@@ -132,6 +132,7 @@ bool App::startCaches() {
   cache_.start();
   const auto start = std::chrono::steady_clock::now();
   if (!cache_.waitForSync(options_.cache_sync_timeout)) {
+    if (stopping_.load()) return false;  // interrupted by a signal: nothing to report
     std::string why;
     for (auto* i : cache_.all()) {
       if (!i->hasSynced()) {
@@ -160,6 +161,7 @@ void App::startWorkers() {
 }
 
 bool App::stop() {
+  stopping_ = true;
   bool ok = true;
   if (workers_started_.exchange(false)) ok = controller_.stop(options_.shutdown_grace);
   else queue_.shutDown();

@@ -61,6 +61,7 @@ class App {
   bluegreen::Reconciler reconciler_;
   controller::Controller controller_;
   std::atomic<bool> workers_started_{false};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace bgo::app
