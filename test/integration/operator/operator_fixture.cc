@@ -1,5 +1,7 @@
 #include "integration/operator/operator_fixture.h"
 
+#include "integration/support/test_id.h"
+
 #include <algorithm>
 #include <csignal>
 #include <iostream>
@@ -13,24 +15,6 @@ namespace {
 using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kEvents;
 
-std::string crdApplyError() {
-  static std::once_flag once;
-  static std::string error;
-  std::call_once(once, [] {
-    // The CRD from this checkout, so the suite never runs against an old schema.
-    auto r = runCommand({"kubectl", "--kubeconfig", planeKubeconfig(), "apply", "--server-side",
-                         "--force-conflicts", "-k", std::string(BGO_SOURCE_DIR) + "/crds/"},
-                        60s);
-    if (!r) error = r.error().describe();
-    else if (r->exit_code != 0) error = "kubectl apply -k crds/ failed: " + r->output;
-  });
-  return error;
-}
-
-std::string testId() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return info ? std::string(info->test_suite_name()) + "." + info->name() : "unknown";
-}
 
 }  // namespace
 
@@ -55,7 +39,7 @@ void OperatorTest::SetUp() {
   auto client = planeClient();
   ASSERT_TRUE(client) << client.error().describe();
   client_ = std::move(*client);
-  const std::string crd_error = crdApplyError();
+  const std::string crd_error = applyCrdsOnce(BGO_SOURCE_DIR);
   ASSERT_TRUE(crd_error.empty()) << crd_error;
   namespace_ = std::make_unique<ScopedNamespace>(*client_, "bgo-op", "operator");
   ASSERT_FALSE(namespace_->error()) << namespace_->error()->describe();
@@ -79,7 +63,7 @@ void OperatorTest::TearDown() {
 
 void OperatorTest::startOperator(const std::vector<std::string>& extra_args) {
   ASSERT_FALSE(operator_ && operator_->running()) << "the operator already runs";
-  const std::string log = std::string(BGO_ITEST_LOG_DIR) + "/" + testId() + "-" +
+  const std::string log = std::string(BGO_ITEST_LOG_DIR) + "/" + currentTestId() + "-" +
                           std::to_string(operator_logs_.size() + 1) + ".log";
   std::vector<std::string> argv{BGO_OPERATOR_BIN,
                                 "--kubeconfig", planeKubeconfig(),

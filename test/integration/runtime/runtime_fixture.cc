@@ -1,5 +1,7 @@
 #include "integration/runtime/runtime_fixture.h"
 
+#include "integration/support/test_id.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -19,24 +21,6 @@ namespace {
 
 using core::gvrs::kBlueGreenReleases;
 
-std::string crdApplyError() {
-  static std::once_flag once;
-  static std::string error;
-  std::call_once(once, [] {
-    // The CRD from this checkout, so the suite never runs against an old schema.
-    auto r = runCommand({"kubectl", "--kubeconfig", planeKubeconfig(), "apply", "--server-side",
-                         "--force-conflicts", "-k", std::string(BGO_SOURCE_DIR) + "/crds/"},
-                        60s);
-    if (!r) error = r.error().describe();
-    else if (r->exit_code != 0) error = "kubectl apply -k crds/ failed: " + r->output;
-  });
-  return error;
-}
-
-std::string testId() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return info ? std::string(info->test_suite_name()) + "." + info->name() : "unknown";
-}
 
 bool hasFlag(const std::vector<std::string>& args, const std::string& flag) {
   return std::any_of(args.begin(), args.end(),
@@ -81,7 +65,7 @@ void RuntimeTest::SetUp() {
   auto client = planeClient();
   ASSERT_TRUE(client) << client.error().describe();
   client_ = std::move(*client);
-  const std::string crd_error = crdApplyError();
+  const std::string crd_error = applyCrdsOnce(BGO_SOURCE_DIR);
   ASSERT_TRUE(crd_error.empty()) << crd_error;
   namespace_ = std::make_unique<ScopedNamespace>(*client_, "bgo-rt", "runtime");
   ASSERT_FALSE(namespace_->error()) << namespace_->error()->describe();
@@ -109,7 +93,7 @@ void RuntimeTest::TearDown() {
 }
 
 std::string RuntimeTest::uniqueLogPath(const std::string& what, const std::string& ext) const {
-  return std::string(BGO_ITEST_LOG_DIR) + "/" + testId() + "-" + what + ext;
+  return std::string(BGO_ITEST_LOG_DIR) + "/" + currentTestId() + "-" + what + ext;
 }
 
 OperatorProcess* RuntimeTest::startOperator(const LaunchOptions& o) {

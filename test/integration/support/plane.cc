@@ -1,5 +1,7 @@
 #include "integration/support/plane.h"
 
+#include "integration/support/subprocess.h"
+
 #include <cstdlib>
 #include <mutex>
 
@@ -18,6 +20,19 @@ core::Result<std::unique_ptr<kube::rest::RestKubeClient>> planeClient() {
   auto cfg = kube::rest::resolveConfig(path);
   if (!cfg) return core::fail(cfg.error());
   return kube::rest::RestKubeClient::make(*cfg);
+}
+
+std::string applyCrdsOnce(const std::string& source_dir) {
+  static std::once_flag once;
+  static std::string error;
+  std::call_once(once, [&] {
+    auto r = runCommand({"kubectl", "--kubeconfig", planeKubeconfig(), "apply", "--server-side",
+                         "--force-conflicts", "-k", source_dir + "/crds/"},
+                        std::chrono::seconds(60));
+    if (!r) error = r.error().describe();
+    else if (r->exit_code != 0) error = "kubectl apply -k crds/ failed: " + r->output;
+  });
+  return error;
 }
 
 }  // namespace bgo::itest

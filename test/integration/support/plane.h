@@ -21,4 +21,8 @@ std::string planeKubeconfig();
 // admin client from BGO_KUBECONFIG. The error says what is missing.
 core::Result<std::unique_ptr<kube::rest::RestKubeClient>> planeClient();
 
+// Applies the CRDs of the checkout at `source_dir` (server-side, once per
+// process), so a suite never runs against an old schema. "" or the error.
+std::string applyCrdsOnce(const std::string& source_dir);
+
 }  // namespace bgo::itest
