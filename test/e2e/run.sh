@@ -43,12 +43,15 @@ out=$(cd "$out" && pwd)
 t0=$(date +%s)
 
 "$cp_dir/build.sh" kube etcd nodesim traefik backend loadgen | grep -v ' cached in ' || true
-loadgen=$("$cp_dir/build.sh" --bin-dir loadgen)/loadgen
 kubectl=$("$cp_dir/build.sh" --bin-dir kube)/kubectl
 
 # --- a private plane whose nodesim runs the traffic pod hook ------------------------------------------------
 PLANE=$(mktemp -d "${TMPDIR:-/tmp}/bgo-plane-e2e.XXXXXX")
 export BGO_PLANE_DIR=$PLANE
+# A private copy: a concurrent build.sh of newer sources replaces the cached one (and deletes the old).
+mkdir -p "$PLANE/bin"
+cp "$("$cp_dir/build.sh" --bin-dir loadgen)/loadgen" "$PLANE/bin/loadgen"
+loadgen=$PLANE/bin/loadgen
 op_pid=""
 cleanup() {
   local rc=$?

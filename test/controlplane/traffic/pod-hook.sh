@@ -7,6 +7,7 @@
 # Start the plane with it: BGO_SIM_POD_HOOK=<repo>/test/controlplane/traffic/pod-hook.sh start.sh
 # (nodesim inherits BGO_PLANE_DIR from start.sh, so the hook finds the plane's backend socket).
 set -euo pipefail
+PATH=$PATH:/usr/sbin:/sbin # ip(8); nodesim's environment may lack them
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 die() { echo "pod-hook: $*" >&2; exit 1; }
 (( $# == 4 )) || die "usage: pod-hook.sh up|down <namespace> <pod> <ip>"

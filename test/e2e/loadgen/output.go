@@ -94,9 +94,13 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "   latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.LatencyMs["p50"], r.LatencyMs["p99"], r.LatencyMs["max"])
 	}
 	for i, m := range r.Switches {
-		fmt.Fprintf(w, "   %s %d %s -> %s: promotable at %.2fs; switch %.2fs; Traefik confirms %.2fs (+%.0f ms); first %s answer %+.0f ms, last %s answer %+.0f ms after promotable; %s scaled down %.1f s after confirmation\n",
+		down := m.From + " kept warm"
+		if !m.ScaleDown.IsZero() {
+			down = fmt.Sprintf("%s scaled down %.1f s after confirmation", m.From, m.ConfirmToScaleDownMs/1000)
+		}
+		fmt.Fprintf(w, "   %s %d %s -> %s: promotable at %.2fs; switch %.2fs; Traefik confirms %.2fs (+%.0f ms); first %s answer %+.0f ms, last %s answer %+.0f ms after promotable; %s\n",
 			m.Kind, i+1, m.From, m.To, r.secs(m.Promotable), r.secs(m.OperatorSwitch), r.secs(m.TraefikConfirm), m.SwitchToConfirmMs,
-			m.To, m.PromotableToFirstNewMs, m.From, m.PromotableToLastOldMs, m.From, m.ConfirmToScaleDownMs/1000)
+			m.To, m.PromotableToFirstNewMs, m.From, m.PromotableToLastOldMs, down)
 	}
 	for _, p := range r.Previews {
 		fmt.Fprintf(w, "   preview %-28s want %-18s got %-18s %v\n", p.Host, p.Want, p.Got, map[bool]string{true: "ok", false: "FAILED"}[p.Passed])

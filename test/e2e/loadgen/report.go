@@ -69,6 +69,9 @@ func reportCmd(dirs []string) int {
 		}
 		row(from+" -> first answer from the new color", func(m switchMeasure) (float64, bool) { return m.PromotableToFirstNewMs, true })
 		row(from+" -> last answer from the old color", func(m switchMeasure) (float64, bool) { return m.PromotableToLastOldMs, true })
+		row(from+" -> operator switches the route", func(m switchMeasure) (float64, bool) {
+			return float64(m.OperatorSwitch.Sub(m.Promotable).Microseconds()) / 1000, true
+		})
 		row("operator switch -> Traefik's API confirms", func(m switchMeasure) (float64, bool) { return m.SwitchToConfirmMs, true })
 		row("Traefik confirms -> old color scaled down", func(m switchMeasure) (float64, bool) { return m.ConfirmToScaleDownMs, !m.ScaleDown.IsZero() })
 	}

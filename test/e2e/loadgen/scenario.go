@@ -373,7 +373,7 @@ func (e *env) rollbackScenario(ctx context.Context) error {
 }
 
 func (e *env) stepRollback(ctx context.Context) error {
-	sleep(ctx, 2*time.Second)
+	sleep(ctx, 5*time.Second) // green serves a while: the new version "turns out bad"
 	st, _, _ := e.obs.snapshot()
 	if s := st["blue"]; !s.Healthy || s.SpecReplicas != replicas {
 		return fmt.Errorf("blue is not warm for the rollback: %+v", s)
