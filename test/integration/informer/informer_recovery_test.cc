@@ -272,7 +272,8 @@ TEST_F(InformerRecoveryTest, EndsAtTheServersStateAfterTheApiServerIsKilledAndRe
   const std::size_t lists_before = observed.listCalls().size();
   const int gones_before = observed.gones();
   const auto t_kill = Clock::now();
-  ASSERT_TRUE(plane_->killApiserver(SIGKILL));
+  auto killed = plane_->killApiserver(SIGKILL);
+  ASSERT_TRUE(killed) << killed.error().describe();
   const auto t_dead = Clock::now();
   // start.sh restarts it (and waits for nodes and the controller manager after
   // /readyz); "back" is when a fresh client's LIST is answered again.
@@ -349,6 +350,118 @@ TEST_F(InformerRecoveryTest, EndsAtTheServersStateAfterTheApiServerIsKilledAndRe
   note("lists since the kill:" + listsText({lists.begin() + static_cast<long>(lists_before), lists.end()}, t_kill));
   note("watches since the kill:" + callsText(calls, calls_before, t_kill));
   note("stats " + statsText(after));
+  inf.stop();
+}
+
+// The informer is held away (at the gate) while the API server dies, restarts
+// and objects change; it then resumes from its old resourceVersion on the
+// restarted server, whose watch cache is new. (SIGKILL: on this plane a
+// SIGTERM'd kube-apiserver waits 60 s for its clients' watches to go.)
+TEST_F(InformerRecoveryTest, CatchesUpWithChangesMadeWhileItWasAwayOverARestart) {
+  itest::ScopedNamespace ns(*client_, "inf-away", "informer");
+  ASSERT_FALSE(ns.error()) << ns.error()->describe();
+  Writer w(*client_, gvrs::kConfigMaps, ns.name());
+  for (int i = 0; i < 10; ++i) ASSERT_NE(w.create("cm-" + std::to_string(i), "0"), "");
+
+  ObservedClient observed(*client_);
+  GateGuard guard{observed};
+  informer::Informer inf(observed, gvrs::kConfigMaps, ns.name(), "", clock_);
+  EventLog log;
+  inf.addEventHandlers(log.handlers());
+  inf.start();
+  ASSERT_TRUE(inf.waitForSync(seconds(30))) << statsText(inf.stats());
+  ASSERT_TRUE(itest::eventually([&] { return observed.watchesOpened() == 1; }, seconds(10)));
+  ASSERT_EQ(waitCaughtUp(*client_, inf, gvrs::kConfigMaps, ns.name()), "");
+
+  observed.closeGate();
+  const auto before = inf.stats();
+  const std::size_t calls_before = observed.watchCalls().size();
+  const std::size_t lists_before = observed.listCalls().size();
+  const auto t_term = Clock::now();
+  auto killed = plane_->killApiserver(SIGKILL);
+  ASSERT_TRUE(killed) << killed.error().describe();
+  const auto t_dead = Clock::now();
+  ASSERT_TRUE(itest::eventually([&] { return observed.waitingAtGate() == 1; }, seconds(10)))
+      << "the informer did not notice the dead server: " << statsText(inf.stats());
+  const State at_cut = cacheState(inf);
+  const std::string rv_away = inf.stats().resource_version;
+  const std::size_t mark = log.mark();
+  auto restarted = plane_->restart();
+  ASSERT_TRUE(restarted) << restarted.error().describe();
+  const auto t_back = Clock::now();
+
+  const std::string cm0_a = w.update("cm-0", "1");
+  const std::string cm0_b = w.update("cm-0", "2");
+  w.update("cm-1", "1");
+  w.remove("cm-2");
+  w.remove("cm-3");
+  const std::string cm3 = w.create("cm-3", "recreated");  // same key, new object
+  const std::string new0 = w.create("new-0", "0");
+  const std::string new1 = w.create("new-1", "0");
+  w.remove("new-1");
+
+  const auto t_open = Clock::now();
+  observed.openGate();
+  EXPECT_EQ(waitCaughtUp(*client_, inf, gvrs::kConfigMaps, ns.name()), "")
+      << callsText(observed.watchCalls(), calls_before, t_term);
+  const auto t_caught = Clock::now();
+  // And the watch it now has works.
+  w.update("cm-4", "1");
+  w.remove("cm-5");
+  EXPECT_EQ(waitCaughtUp(*client_, inf, gvrs::kConfigMaps, ns.name()), "");
+
+  const State final_state = serverState(*client_, gvrs::kConfigMaps, ns.name());
+  for (const auto& p : log.check(final_state)) ADD_FAILURE() << p;
+  const auto after = inf.stats();
+  auto kinds = [&](const std::string& name) {
+    std::string k;
+    for (const auto& d : log.ofSince(w.key(name), mark)) k += d.kind;
+    return k;
+  };
+  if (after.relists == before.relists) {
+    // Resumed: every change made while away arrives, in order, once.
+    EXPECT_EQ(describe(log.ofSince(w.key("cm-0"), mark)), "U" + cm0_a + " U" + cm0_b);
+    EXPECT_EQ(kinds("cm-2"), "D");
+    EXPECT_EQ(kinds("cm-3"), "DA");
+    EXPECT_EQ(log.ofSince(w.key("cm-3"), mark).back().rv, cm3);
+    EXPECT_EQ(describe(log.ofSince(w.key("new-1"), mark)).substr(0, new1.size() + 2), "A" + new1 + " ");
+    EXPECT_EQ(kinds("new-1"), "AD");
+  } else {
+    // Relisted: only the difference arrives; a recreated key is an update.
+    EXPECT_EQ(describe(log.ofSince(w.key("cm-0"), mark)), "U" + cm0_b);
+    EXPECT_EQ(kinds("cm-2"), "D");
+    EXPECT_EQ(describe(log.ofSince(w.key("cm-3"), mark)), "U" + cm3);
+    EXPECT_EQ(kinds("new-1"), "");
+  }
+  EXPECT_EQ(describe(log.ofSince(w.key("new-0"), mark)), "A" + new0);
+
+  const auto calls = observed.watchCalls();
+  EXPECT_GT(after.watch_restarts, before.watch_restarts) << statsText(after);
+  EXPECT_EQ(after.relists - before.relists, after.gone - before.gone) << statsText(after);
+  EXPECT_EQ(after.handler_errors, 0u);
+  std::string first_after_open = "none";
+  for (std::size_t i = calls_before; i < calls.size(); ++i) {
+    if (calls[i].at >= t_open) {
+      first_after_open = "rv=" + calls[i].resource_version + " -> " + calls[i].answer;
+      EXPECT_EQ(calls[i].resource_version, rv_away) << "the informer did not resume from where it was";
+      break;
+    }
+  }
+  note("cm-3 deleted and recreated while away was delivered as: " + describe(log.ofSince(w.key("cm-3"), mark)) +
+       " (held " +
+       at_cut.at(w.key("cm-3")) + ")");
+  figure("apiserver_down_s", secondsBetween(t_term, t_dead), "s (SIGKILL until the process was gone)");
+  figure("start_sh_s", secondsBetween(t_dead, t_back), "s");
+  figure("caught_up_after_gate_s", secondsBetween(t_open, t_caught), "s (9 changes made while it was away)");
+  figure("relists", static_cast<double>(after.relists - before.relists), "");
+  figure("gone_410", static_cast<double>(after.gone - before.gone), "");
+  figure("writes_retried", static_cast<double>(w.retried().size()), "");
+  note("first watch after the restart: " + first_after_open + "; watches since the kill:" +
+       callsText(calls, calls_before, t_term));
+  auto lists = observed.listCalls();
+  note("lists since the kill:" + listsText({lists.begin() + static_cast<long>(lists_before), lists.end()}, t_term));
+  note("stats " + statsText(after));
+  observed.openGate();
   inf.stop();
 }
 
