@@ -206,7 +206,7 @@ class InformerRecoveryTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    ASSERT_EQ(plane_error_, nullptr) << *plane_error_;
+    if (plane_error_) FAIL() << *plane_error_;
     ASSERT_NE(plane_, nullptr);
     auto c = plane_->client();
     ASSERT_TRUE(c) << c.error().describe();
