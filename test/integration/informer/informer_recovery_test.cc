@@ -277,12 +277,21 @@ TEST_F(InformerRecoveryTest, EndsAtTheServersStateAfterTheApiServerIsKilledAndRe
   const auto t_dead = Clock::now();
   // start.sh restarts it (and waits for nodes and the controller manager after
   // /readyz); "back" is when a fresh client's LIST is answered again.
-  auto restart = std::async(std::launch::async, [] { return plane_->restart(); });
+  Clock::time_point t_started;
+  auto restart = std::async(std::launch::async, [&t_started] {
+    auto st = plane_->restart();
+    t_started = Clock::now();
+    return st;
+  });
   auto probe = plane_->client();
   ASSERT_TRUE(probe) << probe.error().describe();
-  ASSERT_TRUE(itest::eventually([&] { return bool((*probe)->list(gvrs::kConfigMaps, ns.name())); }, seconds(90),
-                                milliseconds(50)))
-      << "the API server did not come back";
+  if (!itest::eventually([&] { return bool((*probe)->list(gvrs::kConfigMaps, ns.name())); }, seconds(90),
+                          milliseconds(50))) {
+    auto st = restart.get();
+    FAIL() << "the API server did not answer within 90 s of its restart; start.sh: "
+           << (st ? plane_->lastStartOutput() : st.error().describe()) << "\nkube-apiserver log:\n"
+           << plane_->logTail("kube-apiserver");
+  }
   const auto t_back = Clock::now();
 
   // Right after it is back, while the informer is most likely still backing off.
@@ -301,7 +310,6 @@ TEST_F(InformerRecoveryTest, EndsAtTheServersStateAfterTheApiServerIsKilledAndRe
                      << statsText(inf.stats());
   auto restarted = restart.get();
   ASSERT_TRUE(restarted) << restarted.error().describe();
-  const auto t_started = Clock::now();
 
   // These must come through the watch opened after the restart.
   ASSERT_TRUE(itest::eventually([&] { return observed.lastWatchOpened() > t_dead; }, seconds(30)))

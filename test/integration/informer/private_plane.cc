@@ -124,6 +124,10 @@ core::Status PrivatePlane::killApiserver(int sig, std::chrono::seconds timeout) 
   return {};
 }
 
+std::string PrivatePlane::logTail(const std::string& component, std::size_t lines) const {
+  return itest::tailFile(dir_ + "/logs/" + component + ".log", lines);
+}
+
 core::Status PrivatePlane::restart() { return runScript("start.sh", ""); }
 
 }  // namespace bgo::inftest

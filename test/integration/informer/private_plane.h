@@ -35,6 +35,8 @@ class PrivatePlane {
   // start.sh again: it restarts the components that died and waits for /readyz.
   core::Status restart();
   const std::string& lastStartOutput() const { return last_output_; }
+  // The last lines of a component's log ("kube-apiserver", "etcd", ...).
+  std::string logTail(const std::string& component, std::size_t lines = 30) const;
 
  private:
   PrivatePlane(std::string controlplane_dir, std::string dir)
