@@ -23,7 +23,7 @@ port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 pick_port() {
   local p
   for _ in $(seq 200); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 20000 + RANDOM % 12000 ))  # below the kernel's ephemeral range (32768+): no race with outgoing connections
     port_free "$p" && ! grep -qx "[A-Z_]*=$p" "$PLANE_DIR/ports.tmp" 2>/dev/null && { echo "$p"; return; }
   done
   die "no free port found"

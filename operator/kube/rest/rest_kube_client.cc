@@ -274,20 +274,29 @@ struct RestKubeClient::Impl {
     } catch (const json::exception& e) {  // invalid UTF-8 in a string
       return core::fail(ErrorCode::kBadRequest, what_request + ": body cannot be encoded: " + e.what());
     }
-    auto req = buildRequest(method, target, body ? &body_text : nullptr, content_type);
-    if (!req) return core::fail(req.error());
     auto t0 = std::chrono::steady_clock::now();
     int code = 0;
     std::string text;
     http::http_headers headers;
-    try {
-      http::http_response resp = http->request(*req).get();
-      code = resp.status_code();
-      headers = resp.headers();
-      text = resp.extract_utf8string(true).get();
-    } catch (const std::exception& e) {
-      observe(verb, gvr, code, t0);
-      return core::fail(transportError(what_request, e, false));
+    for (int attempt = 0;; ++attempt) {
+      auto req = buildRequest(method, target, body ? &body_text : nullptr, content_type);
+      if (!req) return core::fail(req.error());
+      try {
+        http::http_response resp = http->request(*req).get();
+        code = resp.status_code();
+        headers = resp.headers();
+        text = resp.extract_utf8string(true).get();
+        break;
+      } catch (const std::exception& e) {
+        // A pooled keep-alive connection the server closed (e.g. it restarted)
+        // fails while the request is written: the server never saw it, so one
+        // resend on a fresh connection is safe, for writes too.
+        if (attempt == 0 && std::string_view(e.what()).find("Failed to write request") != std::string_view::npos) {
+          continue;
+        }
+        observe(verb, gvr, code, t0);
+        return core::fail(transportError(what_request, e, false));
+      }
     }
     observe(verb, gvr, code, t0);
     if (code < 200 || code > 299) return core::fail(statusError(code, text, headers, what_request));
