@@ -86,7 +86,7 @@ port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 if [[ ! -f $TRAFFIC_DIR/ports ]]; then
   web="" api=""
   for _ in $(seq 200); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 20000 + RANDOM % 12000 )) # below the ephemeral range (32768+): no race with outgoing connections
     port_free "$p" || continue
     if [[ -z $web ]]; then web=$p; elif [[ $p != "$web" ]]; then api=$p; break; fi
   done
