@@ -4,6 +4,8 @@
 #   2. install the CRDs (ours and Traefik's) and run the operator against it
 #   3. apply manifests/samples/shop.yaml, wait until blue serves it
 #   4. ship a new image, print the release's status as it moves to green
+#   5. real traffic through Traefik during a switch, a rollback and a failed release, drawn as SVG
+#      pictures in build/demo/traffic/ (test/e2e/run.sh; needs root for a network namespace)
 # The plane is left running for exploration (`make plane-down` stops it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +83,23 @@ echo
 say "events"
 kubectl -n "$ns" get events --field-selector involvedObject.kind=BlueGreenRelease \
   --sort-by=.metadata.creationTimestamp -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message | sed 's/^/  /'
+
+kill "$op" 2>/dev/null || true
+wait "$op" 2>/dev/null || true
+
+if [[ ${BGO_DEMO_TRAFFIC:-1} == 1 ]]; then
+  say "real traffic: 300 requests/s through Traefik during a switch, a rollback and a failed release"
+  echo "  (a private plane with real backends in a network namespace; BGO_DEMO_TRAFFIC=0 skips this part)"
+  as_root=()
+  (( EUID == 0 )) || as_root=(sudo)
+  if "${as_root[@]}" "$root/test/e2e/run.sh" --scenario all --out "$out/traffic" --operator "$build/operator/bluegreen-operator" \
+      2>&1 | sed 's/^/  /'; then
+    echo "  pictures: $(ls "$out"/traffic/*.svg 2>/dev/null | tr '\n' ' ')"
+  else
+    echo "demo: the traffic run failed; its logs are in $out/traffic" >&2
+    exit 1
+  fi
+fi
 
 say "done in $(( $(date +%s) - t0 ))s"
 cat <<EOM

@@ -93,7 +93,9 @@ using Seconds = std::chrono::seconds;
 // Status times have second precision. Rounding up keeps every gate measured
 // from them (readyForSeconds, delaySeconds, the deadline) at least as long as
 // asked; truncating opened them up to a second early.
-std::string stamp(core::WallTime t) { return core::formatRfc3339(std::chrono::ceil<Seconds>(t)); }
+// Gate clocks keep milliseconds: rounding to seconds would either shorten a
+// gate or delay every switch by up to a second.
+std::string stamp(core::WallTime t) { return core::formatRfc3339Millis(t); }
 
 struct Verdict {
   Stage stage = Stage::kStable;
@@ -112,7 +114,8 @@ struct Verdict {
 class Planner {
  public:
   explicit Planner(const Observed& o)
-      : o_(o), r_(o.release()), spec_(r_.spec), now_(stamp(o.now)) {
+      : o_(o), r_(o.release()), spec_(r_.spec), now_(stamp(o.now)),
+        cond_now_(core::formatRfc3339(o.now)) {
     p_.status = r_.status;
     p_.status.observed_generation = r_.generation;
     if (spec_.template_.is_object()) revision_ = api::revisionOf(spec_.template_);
@@ -135,8 +138,8 @@ class Planner {
     auto t = core::parseRfc3339(rfc3339);
     if (!t) return;
     auto at = *t + offset;
-    auto after = std::chrono::duration_cast<Seconds>(at - o_.now) + Seconds(1);
-    if (after < Seconds(1)) after = Seconds(1);
+    auto after = std::chrono::ceil<std::chrono::milliseconds>(at - o_.now);
+    if (after < std::chrono::milliseconds(10)) after = std::chrono::milliseconds(10);
     if (!p_.requeue_after || after < *p_.requeue_after) p_.requeue_after = after;
   }
   bool reached(const std::string& rfc3339, int seconds) const {
@@ -162,6 +165,7 @@ class Planner {
   const api::Release& r_;
   const api::Spec& spec_;
   const std::string now_;
+  const std::string cond_now_;  // condition times: whole seconds, as Kubernetes writes them
   std::string revision_;
   Plan p_;
   traefik::RouteTarget target_;
@@ -581,20 +585,20 @@ void Planner::finish(Verdict v) {
   auto& c = st().conditions;
   const int64_t g = r_.generation;
   setCondition(c, api::kCondReady, v.ready, v.ready ? "Stable" : v.ready_reason,
-               v.ready ? v.message : "not ready: " + v.message, g, now_);
+               v.ready ? v.message : "not ready: " + v.message, g, cond_now_);
   setCondition(c, api::kCondReconciling, v.reconciling,
                v.reconciling ? v.reconciling_reason : "Idle", v.reconciling ? v.message : "", g,
-               now_);
+               cond_now_);
   setCondition(c, api::kCondStalled, v.stalled, v.stalled ? v.stalled_reason : "None",
-               v.stalled ? v.message : "", g, now_);
+               v.stalled ? v.message : "", g, cond_now_);
   setCondition(c, api::kCondPreviewReady, v.preview_ready, v.preview_reason, v.preview_message, g,
-               now_);
+               cond_now_);
   const bool on_current = !st().active_revision.empty() && st().active_revision == revision_;
   setCondition(c, api::kCondTrafficSwitched, on_current || p_.switched,
                on_current ? "OnCurrentRevision" : p_.switched ? "Switched" : "OnPreviousRevision",
                st().active_color.empty() ? "no color serves the main route yet"
                                          : traefik::mainMatch(r_) + " -> " + st().active_color,
-               g, now_);
+               g, cond_now_);
 }
 
 Plan Planner::run() {
@@ -661,7 +665,7 @@ Plan Planner::run() {
   }
   if (!route_problem_.empty()) {
     auto& c = st().conditions;
-    setCondition(c, api::kCondStalled, true, "RouteNotFound", route_problem_, r_.generation, now_);
+    setCondition(c, api::kCondStalled, true, "RouteNotFound", route_problem_, r_.generation, cond_now_);
     st().message = route_problem_;
   }
   return std::move(p_);

@@ -32,7 +32,7 @@ struct Plan {
   std::vector<Action> actions;
   api::Status status;                       // the status to write (if it differs)
   std::vector<PlannedEvent> events;
-  std::optional<std::chrono::seconds> requeue_after;  // time-based gate to look again at
+  std::optional<std::chrono::milliseconds> requeue_after;  // time-based gate to look again at
   bool switched = false;                    // this plan moves the main route
 };
 

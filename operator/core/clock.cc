@@ -14,6 +14,15 @@ std::string formatRfc3339(WallTime t) {
   return buf;
 }
 
+std::string formatRfc3339Millis(WallTime t) {
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  std::string base = formatRfc3339(secs);  // "...SSZ"
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms));
+  return base.substr(0, base.size() - 1) + frac + "Z";
+}
+
 std::optional<WallTime> parseRfc3339(const std::string& s) {
   std::tm tm{};
   int consumed = 0;
@@ -22,9 +31,15 @@ std::optional<WallTime> parseRfc3339(const std::string& s) {
     return std::nullopt;
   }
   std::size_t i = static_cast<std::size_t>(consumed);
+  std::chrono::nanoseconds fraction{0};
   if (i < s.size() && s[i] == '.') {
     ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    int64_t scale = 100'000'000;  // first digit: tenths of a second, in ns
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      fraction += std::chrono::nanoseconds((s[i] - '0') * scale);
+      scale /= 10;
+      ++i;
+    }
   }
   if (i >= s.size() || (s[i] != 'Z' && s[i] != 'z') || i + 1 != s.size()) return std::nullopt;
   tm.tm_year -= 1900;
@@ -33,7 +48,8 @@ std::optional<WallTime> parseRfc3339(const std::string& s) {
       tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return std::chrono::system_clock::from_time_t(timegm(&tm)) +
+         std::chrono::duration_cast<WallTime::duration>(fraction);
 }
 
 }  // namespace bgo::core

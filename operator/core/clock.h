@@ -26,7 +26,10 @@ class SystemClock final : public Clock {
 
 // RFC 3339 with second precision, UTC ("2026-11-29T16:06:49Z"), as Kubernetes writes it.
 std::string formatRfc3339(WallTime t);
-// Parses what formatRfc3339 writes (and fractional seconds); nullopt on garbage.
+// Same with milliseconds ("2026-11-29T16:06:49.123Z"): for gate clocks, where a
+// whole second of rounding would delay or shorten a gate.
+std::string formatRfc3339Millis(WallTime t);
+// Parses both (any number of fractional digits); nullopt on garbage.
 std::optional<WallTime> parseRfc3339(const std::string& s);
 
 }  // namespace bgo::core

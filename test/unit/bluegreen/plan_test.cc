@@ -245,6 +245,19 @@ TEST(PlanTest, SubSecondClockNeverShortensReadyForSeconds) {
   EXPECT_TRUE(p.switched);
 }
 
+TEST(PlanTest, SwitchesAsSoonAsReadyForSecondsElapseToTheMillisecond) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.now += 300ms;
+  Plan p = w.step();  // healthy from now on
+  ASSERT_TRUE(p.requeue_after.has_value());
+  EXPECT_EQ(*p.requeue_after, 10s) << "wake exactly when readyForSeconds elapse";
+  w.now += 10s;
+  EXPECT_TRUE(w.step().switched) << "no extra second of rounding before the switch";
+}
+
 TEST(PlanTest, SubSecondClockNeverShortensTheScaleDownDelay) {
   World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", 30}}}});
   w.setImage("shop:2.0");

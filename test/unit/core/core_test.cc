@@ -51,6 +51,11 @@ TEST(ClockTest, Rfc3339RoundTrips) {
   EXPECT_EQ(formatRfc3339(*t), "2026-11-29T16:06:49Z");
   EXPECT_TRUE(parseRfc3339("2026-11-29T16:06:49.123456Z").has_value());
   EXPECT_FALSE(parseRfc3339("yesterday").has_value());
+  auto ms = parseRfc3339("2026-11-29T16:06:49.250Z");
+  ASSERT_TRUE(ms.has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(*ms - *t).count(), 250);
+  EXPECT_EQ(formatRfc3339Millis(*ms), "2026-11-29T16:06:49.250Z");
+  EXPECT_EQ(formatRfc3339Millis(*t), "2026-11-29T16:06:49.000Z");
   EXPECT_FALSE(parseRfc3339("2026-13-29T16:06:49Z").has_value());
 }
 
