@@ -18,8 +18,8 @@ std::string formatRfc3339Millis(WallTime t) {
   auto secs = std::chrono::floor<std::chrono::seconds>(t);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
   std::string base = formatRfc3339(secs);  // "...SSZ"
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms));
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms % 1000));
   return base.substr(0, base.size() - 1) + frac + "Z";
 }
 
