@@ -74,7 +74,7 @@ pass "TokenRequest token of $ns/$release mounted at /var/run/secrets/kubernetes.
 server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
 host=${server#https://}; port=${host##*:}; host=${host%:*}
 
-# --namespace: the chart's ClusterRole is cluster-wide, but other suites run releases (and their own
+# --namespace $app: the chart's ClusterRole is cluster-wide, but other suites run releases (and their own
 # operators) on this plane at the same time; a second operator on their releases would race theirs.
 # A private mount namespace: the rootfs bind-mounted read-only, a tmpfs /tmp (the chart's emptyDir),
 # /dev and /proc; then chroot and drop to 65532:65532, like the kubelet with the chart's securityContext.
@@ -91,7 +91,7 @@ env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin KUBERNETES_SERVICE_HOST
     exec chroot --userspec=65532:65532 --groups=65532 "$r" "$@"
   ' sh "$rootfs" /usr/local/bin/bluegreen-operator \
     --leader-elect=true --health-port="$health_port" --metrics-port="$metrics_port" --log-format=json \
-    --namespace="$ns" \
+    --namespace="$app" \
     >"$log" 2>&1 &
 op_pid=$!
 
