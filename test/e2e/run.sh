@@ -48,6 +48,8 @@ kubectl=$("$cp_dir/build.sh" --bin-dir kube)/kubectl
 # --- a private plane whose nodesim runs the traffic pod hook ------------------------------------------------
 PLANE=$(mktemp -d "${TMPDIR:-/tmp}/bgo-plane-e2e.XXXXXX")
 export BGO_PLANE_DIR=$PLANE
+# Under `make test` the shared plane's kubeconfig is in the environment: this run is about the private one.
+export KUBECONFIG=$PLANE/admin.kubeconfig BGO_KUBECONFIG=$PLANE/admin.kubeconfig
 # A private copy: a concurrent build.sh of newer sources replaces the cached one (and deletes the old).
 mkdir -p "$PLANE/bin"
 cp "$("$cp_dir/build.sh" --bin-dir loadgen)/loadgen" "$PLANE/bin/loadgen"

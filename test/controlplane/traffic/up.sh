@@ -122,7 +122,8 @@ providers:
     certAuthFilePath: "$PLANE_DIR/pki/ca.crt"
     allowEmptyServices: false
 EOF
-  setsid nohup "$traefik_bin" --configFile="$TRAFFIC_DIR/traefik.yml" \
+  # Traefik prefers $KUBECONFIG over providers.kubernetesCRD.endpoint: never let a caller's leak in.
+  env -u KUBECONFIG setsid nohup "$traefik_bin" --configFile="$TRAFFIC_DIR/traefik.yml" \
     >>"$PLANE_DIR/logs/traefik.log" 2>&1 </dev/null 7>&- &
   echo $! > "$TRAFFIC_DIR/pids/traefik.pid"
   for _ in $(seq 300); do
