@@ -130,8 +130,9 @@ wait_for() { # what seconds command...
   shift 2
   for (( i = 0; i < secs * 10; i++ )); do
     "$@" >/dev/null 2>&1 && return 0
-    for c in "${COMPONENTS[@]}"; do
-      if [[ -f $PLANE_DIR/pids/$c.pid ]] && ! alive "$c"; then
+    # Only what runs now: a component still to be started may have a stale pid file (a reboot).
+    for c in "${up[@]}"; do
+      if ! alive "$c"; then
         log_tail "$c" 30 >&2
         die "$c exited while waiting for $what (log above, $PLANE_DIR/logs/$c.log)"
       fi
@@ -142,10 +143,11 @@ wait_for() { # what seconds command...
 }
 kc() { kubectl --kubeconfig "$ADMIN" --request-timeout 10s "$@"; }
 
-running=0 restarted=()
+running=0 restarted=() up=()
 for c in "${COMPONENTS[@]}"; do
   if alive "$c"; then
     running=$((running + 1))
+    up+=("$c")
     say "$c already running (pid $(pid_of "$c"))"
     continue
   fi
@@ -157,6 +159,7 @@ for c in "${COMPONENTS[@]}"; do
   port=$(port_of "$c")
   [[ $port == - ]] || port_free "$port" || die "port $port of $c is taken by another process: $(ss -Htlnp "sport = :$port")"
   launch "$c"
+  up+=("$c")
   case $c in
     etcd) wait_for "etcd health" 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health" ;;
     kube-apiserver) wait_for "kube-apiserver /readyz" 60 \
