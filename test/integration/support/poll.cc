@@ -37,7 +37,10 @@ Sampler::~Sampler() { stop(); }
 
 void Sampler::stop() {
   stop_ = true;
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  sample_();
+  ++samples_;
 }
 
 }  // namespace bgo::itest

@@ -26,6 +26,8 @@ double secondsSince(std::chrono::steady_clock::time_point start);
 
 // Runs `sample` on its own thread every `interval` until stop() (or the
 // destructor). `sample` must be thread-safe with respect to the test body.
+// stop() takes one last sample after the loop ends: the state the test waited
+// for is always among the samples, however the last interval fell.
 class Sampler {
  public:
   Sampler(std::function<void()> sample, Millis interval);
