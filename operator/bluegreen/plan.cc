@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "operator/api/v1alpha1/revision.h"
+#include "operator/bluegreen/covers.h"
 #include "operator/traffic/traefik/ingress_route.h"
 
 namespace bgo::bluegreen {
@@ -11,25 +12,6 @@ using api::Stage;
 using core::gvrs::kDeployments;
 using core::gvrs::kIngressRoutes;
 using core::gvrs::kServices;
-
-bool covers(const json& live, const json& desired) {
-  if (desired.is_object()) {
-    if (!live.is_object()) return false;
-    for (auto it = desired.begin(); it != desired.end(); ++it) {
-      auto l = live.find(it.key());
-      if (l == live.end() || !covers(*l, it.value())) return false;
-    }
-    return true;
-  }
-  if (desired.is_array()) {
-    if (!live.is_array() || live.size() != desired.size()) return false;
-    for (std::size_t i = 0; i < desired.size(); ++i) {
-      if (!covers(live[i], desired[i])) return false;
-    }
-    return true;
-  }
-  return live == desired;
-}
 
 json ownedMeta(const api::Release& r, std::optional<Color> c) {
   json labels{{api::kLabelName, r.name},

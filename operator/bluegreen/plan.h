@@ -42,8 +42,5 @@ Plan plan(const Observed& observed);
 json desiredDeployment(const api::Release& r, Color c, int32_t replicas);
 json desiredService(const api::Release& r, Color c);
 json ownedMeta(const api::Release& r, std::optional<Color> c);
-// true when every field of `desired` is present and equal in `live`
-// (objects: subset of keys; arrays: same length, element-wise).
-bool covers(const json& live, const json& desired);
 
 }  // namespace bgo::bluegreen

@@ -15,6 +15,7 @@ using core::gvrs::kServices;
 
 class OperatorResilienceTest : public OperatorTest {
  protected:
+  void expectSettledQuiet();
   // kind/name -> resourceVersion of every object the operator may write.
   std::map<std::string, std::string> snapshot() {
     std::map<std::string, std::string> out;
@@ -91,9 +92,8 @@ TEST_F(OperatorResilienceTest, KilledMidReleaseContinuesToTheSameEndState) {
   EXPECT_EQ(releaseEvents("ScaledDown").size(), 1u);
 }
 
-TEST_F(OperatorResilienceTest, SettledReleaseMakesZeroWritesAcrossEventsAndResync) {
-  startOperator({"--resync-period", "10"});
-  createRelease(kImage1);
+// Settles the release, then pokes it and waits past a resync: not one write.
+void OperatorResilienceTest::expectSettledQuiet() {
   ASSERT_TRUE(waitStable(60s));
   // Let the other controllers finish (Deployment status, ReplicaSets, EndpointSlices).
   auto settled = snapshot();
@@ -131,12 +131,52 @@ TEST_F(OperatorResilienceTest, SettledReleaseMakesZeroWritesAcrossEventsAndResyn
   EXPECT_GE(reconciles, 2) << "the pokes and the resync should each have reconciled the release";
   std::cout << "[ figures  ] settled window: " << reconciles << " reconciles, " << writes
             << " write requests, 0 resourceVersion changes, 0 Events\n";
+}
+
+TEST_F(OperatorResilienceTest, SettledReleaseMakesZeroWritesAcrossEventsAndResync) {
+  startOperator({"--resync-period", "10"});
+  createRelease(kImage1);
+  expectSettledQuiet();
+  if (HasFatalFailure()) return;
+  const double writes_before = operatorWrites();
 
   // The operator was alive all along: drift on an owned object is put back.
   mergePatch(kDeployments, name_ + "-green", {{"spec", {{"replicas", 2}}}});
   EXPECT_TRUE(waitFor("green back at standby",
                       [&] { return deploymentState(deployment("green")).spec_replicas == 0; }, 15s));
   EXPECT_GE(operatorWrites() - writes_before, 1) << "the write counter did not count the correction";
+}
+
+// A template as people write it: quantities as numbers or in another unit, empty
+// lists and maps. The API server stores the Deployment normalised ("500m", "1",
+// no empty fields); the operator must still see it as up to date.
+TEST_F(OperatorResilienceTest, TemplateTheServerNormalisesStaysSettled) {
+  startOperator({"--resync-period", "10"});
+  const json container{{"name", "app"},
+                       {"image", kImage1},
+                       {"args", json::array()},
+                       {"env", json::array()},
+                       {"ports", json::array({{{"name", "http"}, {"containerPort", 8080}}})},
+                       {"resources",
+                        {{"requests", {{"cpu", 0.5}, {"memory", 134217728}}},
+                         {"limits", {{"cpu", "1000m"}, {"memory", "0.5Gi"}, {"ephemeral-storage", "1e3"}}}}}};
+  createRelease(kImage1, {{"template",
+                           {{"metadata", {{"labels", {{"app", name_}}}, {"annotations", json::object()}}},
+                            {"spec", {{"containers", json::array({container})}, {"volumes", json::array()}}}}}});
+  expectSettledQuiet();
+  if (HasFatalFailure()) return;
+  const json live = deployment("blue");
+  EXPECT_EQ(strAt(live, "/spec/template/spec/containers/0/resources/requests/cpu"), "500m")
+      << "the server did not normalise: the test no longer tests what it says";
+  EXPECT_EQ(strAt(live, "/spec/template/spec/containers/0/resources/limits/cpu"), "1");
+
+  // A real change to a quantity is still applied.
+  json bigger = container;
+  bigger["resources"]["limits"]["cpu"] = "1500m";
+  mergePatch(kBlueGreenReleases, name_, {{"spec", {{"template", {{"spec", {{"containers", json::array({bigger})}}}}}}}});
+  EXPECT_TRUE(waitFor("green runs the new limit", [&] {
+    return strAt(deployment("green"), "/spec/template/spec/containers/0/resources/limits/cpu") == "1500m";
+  }, 30s));
 }
 
 TEST_F(OperatorResilienceTest, ResyncNoticesWhatNoWatchReports) {
