@@ -128,6 +128,25 @@ TEST(RestClientTest, ApiStatusBecomesTypedErrorWithRetryAfter) {
   EXPECT_THAT(html.error().message, HasSubstr("GET " + server.url() + "/api/v1/namespaces/ns/configmaps/x"));
 }
 
+// The server answers keep-alive, then closes the connection (as an API server
+// does when it restarts). The next request finds the pooled connection dead:
+// it is sent again on a fresh one, once, and the server sees it once.
+TEST(RestClientTest, RequestOnAConnectionTheServerClosedIsSentAgainOnce) {
+  ScriptedServer server([](const HttpRequest& req, HttpConn& conn) {
+    const std::string body = json{{"name", req.target}}.dump();
+    conn.write("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body);
+  });  // the server closes every connection after the handler
+  RestKubeClient c(plainConfig(server));
+  const json cm{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "a"}}}};
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.create(core::gvrs::kConfigMaps, "ns", cm);
+    ASSERT_TRUE(r.ok()) << "request " << i << ": " << r.error().describe();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the close reaches the client
+  }
+  EXPECT_EQ(server.requests().size(), 3u) << "each create reached the server exactly once";
+}
+
 TEST(RestClientTest, NonJsonSuccessIsAnError) {
   ScriptedServer server([](const HttpRequest&, HttpConn& conn) { conn.respond(200, "not json", {}, "text/plain"); });
   RestKubeClient c(plainConfig(server));
