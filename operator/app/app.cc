@@ -93,22 +93,15 @@ void App::registerHandlers() {
   cache_.addHandlers(kServices, owned);
   cache_.addHandlers(kEndpointSlices, owned);
   // IngressRoutes: ours carry the release label; a user's maps to the releases
-  // that name it in spec.routing.existingIngressRoute or send traffic to our Services.
+  // that name it in spec.routing.existingIngressRoute.
   auto routeKeys = [this](const informer::ObjectPtr& o) {
     if (std::string k = InformerCache::ownerKey(*o); !k.empty()) {
       enqueueKey(k);
       return;
     }
     const auto& meta = o->value("metadata", nlohmann::json::object());
-    const std::string ns = meta.value("namespace", "");
-    const std::string name = meta.value("name", "");
-    for (const auto& r : cache_.releases()) {
-      const auto& rmeta = r->value("metadata", nlohmann::json::object());
-      if (rmeta.value("namespace", "") != ns) continue;
-      const auto& ex = r->value("spec", nlohmann::json::object())
-                           .value("routing", nlohmann::json::object())
-                           .value("existingIngressRoute", nlohmann::json::object());
-      if (ex.is_object() && ex.value("name", "") == name) enqueueKey(informer::objectKey(*r));
+    for (const auto& r : cache_.releasesUsingRoute(meta.value("namespace", ""), meta.value("name", ""))) {
+      enqueueKey(informer::objectKey(*r));
     }
   };
   cache_.addHandlers(kIngressRoutes,

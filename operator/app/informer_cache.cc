@@ -13,6 +13,7 @@ using core::gvrs::kServices;
 namespace {
 constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
 constexpr const char* kServiceIndex = "service";
+constexpr const char* kRouteIndex = "existing-route";
 
 std::string label(const nlohmann::json& obj, const char* key) {
   const auto& labels = obj.value("metadata", nlohmann::json::object()).value("labels", nlohmann::json::object());
@@ -33,6 +34,16 @@ InformerCache::InformerCache(kube::KubeClient& client, core::Clock& clock,
   for (const auto& [gvr, selector] : resources) {
     for (const auto& ns : namespaces_) {
       auto inf = std::make_unique<informer::Informer>(client, gvr, ns, selector, clock, options);
+      if (gvr == kBlueGreenReleases) {
+        inf->addIndex(kRouteIndex, [](const nlohmann::json& o) {
+          const auto& ex = o.value("spec", nlohmann::json::object())
+                               .value("routing", nlohmann::json::object())
+                               .value("existingIngressRoute", nlohmann::json::object());
+          const std::string name = ex.is_object() ? ex.value("name", "") : "";
+          if (name.empty()) return std::vector<std::string>{};
+          return std::vector<std::string>{o["metadata"].value("namespace", "") + "/" + name};
+        });
+      }
       if (gvr == kEndpointSlices) {
         inf->addIndex(kServiceIndex, [](const nlohmann::json& o) {
           std::string svc = label(o, kServiceNameLabel);
@@ -100,6 +111,12 @@ std::vector<std::shared_ptr<const nlohmann::json>> InformerCache::releases() con
     out.insert(out.end(), items.begin(), items.end());
   }
   return out;
+}
+
+std::vector<std::shared_ptr<const nlohmann::json>> InformerCache::releasesUsingRoute(const std::string& ns,
+                                                                                   const std::string& name) const {
+  auto* i = find(kBlueGreenReleases, ns);
+  return i ? i->byIndex(kRouteIndex, ns + "/" + name) : std::vector<std::shared_ptr<const nlohmann::json>>{};
 }
 
 std::shared_ptr<const nlohmann::json> InformerCache::get(const core::Gvr& gvr, const std::string& ns,

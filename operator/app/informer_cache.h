@@ -28,6 +28,9 @@ class InformerCache final : public bluegreen::ObjectReader {
   // Handlers for one resource, every namespace.
   void addHandlers(const core::Gvr& gvr, informer::EventHandlers h);
   std::vector<std::shared_ptr<const nlohmann::json>> releases() const;
+  // Releases in `ns` whose spec.routing.existingIngressRoute names IngressRoute `name` (an index).
+  std::vector<std::shared_ptr<const nlohmann::json>> releasesUsingRoute(const std::string& ns,
+                                                                       const std::string& name) const;
 
   std::shared_ptr<const nlohmann::json> get(const core::Gvr& gvr, const std::string& ns,
                                             const std::string& name) const override;
