@@ -132,9 +132,8 @@ TEST_F(ReleaseLifecycleTest, NewImageSwitchesOnlyOncePromotableThenScalesBlueDow
   std::mutex mu;
   std::vector<Sample> samples;
   const auto t0 = std::chrono::steady_clock::now();
-  auto sampler_client = planeClient();
-  ASSERT_TRUE(sampler_client);
-  auto* sc = sampler_client->get();
+  kube::KubeClient* sc = samplerClient();
+  ASSERT_TRUE(sc);
   Sampler sampler(
       [&] {
         Sample s{secondsSince(t0), "", {}};
@@ -148,7 +147,7 @@ TEST_F(ReleaseLifecycleTest, NewImageSwitchesOnlyOncePromotableThenScalesBlueDow
       100ms);
 
   // Green pods take 3 s to become ready: green is deployed, blue keeps the host.
-  setImage(kImage2, {{"sim.bluegreen.io/ready-after-seconds", "3"}});
+  setImage(kImage2, {}, {{"sim.bluegreen.io/ready-after-seconds", "3"}});
   ASSERT_TRUE(waitFor("green deployed with the new revision", [&] {
     const DeploymentState g = deploymentState(deployment("green"));
     return g.image == kImage2 && g.spec_replicas == 3 && !g.revision.empty() &&
@@ -222,24 +221,18 @@ TEST_F(ReleaseLifecycleTest, PodsThatNeverBecomeReadyFailAtTheDeadlineAndLeaveTr
   // Check the main route throughout: same object version, still on blue.
   std::mutex mu;
   std::vector<std::string> route_violations;
-  auto sampler_client = planeClient();
-  ASSERT_TRUE(sampler_client);
-  auto* sc = sampler_client->get();
-  Sampler sampler(
-      [&] {
-        auto ir = sc->get(core::gvrs::kIngressRoutes, ns_, name_);
-        if (!ir) return;
-        const std::string svc = strAt(*ir, "/spec/routes/0/services/0/name");
-        const std::string rv = strAt(*ir, "/metadata/resourceVersion");
-        if (svc != name_ + "-blue" || rv != rv_before) {
-          std::lock_guard lock(mu);
-          route_violations.push_back(svc + " at resourceVersion " + rv);
-        }
-      },
-      100ms);
+  auto sample = mainRouteSample([&](const json& ir, const std::string& svc, kube::KubeClient&) {
+    const std::string rv = strAt(ir, "/metadata/resourceVersion");
+    if (svc != name_ + "-blue" || rv != rv_before) {
+      std::lock_guard lock(mu);
+      route_violations.push_back(svc + " at resourceVersion " + rv);
+    }
+  });
+  ASSERT_TRUE(sample);
+  Sampler sampler(sample, 100ms);
 
   const auto changed_at = std::chrono::steady_clock::now();
-  setImage(kImage2, {{"sim.bluegreen.io/ready", "false"}});
+  setImage(kImage2, {}, {{"sim.bluegreen.io/ready", "false"}});
   ASSERT_TRUE(waitForStage("Failed", 40s));
   const double failed_after = secondsSince(changed_at);
   EXPECT_GE(failed_after, kDeadline - 1.0) << "failed before progressDeadlineSeconds";

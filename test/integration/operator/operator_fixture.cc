@@ -1,11 +1,7 @@
 #include "integration/operator/operator_fixture.h"
 
-#include "integration/support/test_id.h"
-
 #include <algorithm>
-#include <csignal>
 #include <iostream>
-#include <mutex>
 #include <regex>
 
 namespace bgo::itest {
@@ -14,7 +10,6 @@ namespace {
 
 using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kEvents;
-
 
 }  // namespace
 
@@ -32,20 +27,10 @@ DeploymentState deploymentState(const json& d) {
   return s;
 }
 
-void OperatorTest::SetUpTestSuite() {}
-
-void OperatorTest::SetUp() {
-  ASSERT_FALSE(planeKubeconfig().empty()) << kNoPlane;
-  auto client = planeClient();
-  ASSERT_TRUE(client) << client.error().describe();
-  client_ = std::move(*client);
-  const std::string crd_error = applyCrdsOnce(BGO_SOURCE_DIR);
-  ASSERT_TRUE(crd_error.empty()) << crd_error;
-  namespace_ = std::make_unique<ScopedNamespace>(*client_, "bgo-op", "operator");
-  ASSERT_FALSE(namespace_->error()) << namespace_->error()->describe();
-  ns_ = namespace_->name();
-  host_ = "app." + ns_ + ".example.test";
-}
+OperatorTest::OperatorTest()
+    : ReleaseTest({.source_dir = BGO_SOURCE_DIR, .log_dir = BGO_ITEST_LOG_DIR,
+                   .namespace_prefix = "bgo-op", .suite_label = "operator", .replicas = 3,
+                   .progress_deadline_seconds = 20, .scale_down_delay_seconds = 3}) {}
 
 void OperatorTest::TearDown() {
   if (HasFailure() && client_ && !ns_.empty()) {
@@ -58,13 +43,12 @@ void OperatorTest::TearDown() {
     operator_->stop(5s);
     operator_.reset();
   }
-  namespace_.reset();
+  ReleaseTest::TearDown();
 }
 
 void OperatorTest::startOperator(const std::vector<std::string>& extra_args) {
   ASSERT_FALSE(operator_ && operator_->running()) << "the operator already runs";
-  const std::string log = std::string(BGO_ITEST_LOG_DIR) + "/" + currentTestId() + "-" +
-                          std::to_string(operator_logs_.size() + 1) + ".log";
+  const std::string log = uniqueLogPath(std::to_string(operator_logs_.size() + 1));
   std::vector<std::string> argv{BGO_OPERATOR_BIN,
                                 "--kubeconfig", planeKubeconfig(),
                                 "--namespace", ns_,
@@ -132,68 +116,10 @@ double OperatorTest::operatorReconciles() {
   return metricSum(operatorMetrics(), "bluegreen_reconcile_total").value_or(0);
 }
 
-json OperatorTest::releaseManifest(const std::string& image, const json& spec_patch,
-                                   const json& pod_annotations) const {
-  json tmpl{{"metadata", {{"labels", {{"app", name_}}}}},
-            {"spec",
-             {{"containers",
-               json::array({{{"name", "app"},
-                             {"image", image},
-                             {"ports", json::array({{{"name", "http"}, {"containerPort", 8080}}})}}})}}}};
-  if (!pod_annotations.empty()) tmpl["metadata"]["annotations"] = pod_annotations;
-  json spec{{"replicas", 3},
-            {"template", tmpl},
-            {"service", {{"port", 80}, {"targetPort", 8080}}},
-            {"routing", {{"entryPoints", json::array({"web"})}, {"host", host_}}},
-            {"promotion", {{"auto", true}, {"readyForSeconds", 1}, {"progressDeadlineSeconds", 20}}},
-            {"scaleDown", {{"delaySeconds", 3}, {"standbyReplicas", 0}}}};
-  spec.merge_patch(spec_patch);
-  return json{{"apiVersion", "bluegreen.io/v1alpha1"},
-              {"kind", "BlueGreenRelease"},
-              {"metadata", {{"name", name_}, {"namespace", ns_}}},
-              {"spec", spec}};
-}
-
-void OperatorTest::createRelease(const std::string& image, const json& spec_patch,
-                                 const json& pod_annotations) {
-  auto r = client_->create(kBlueGreenReleases, ns_, releaseManifest(image, spec_patch, pod_annotations));
-  ASSERT_TRUE(r) << r.error().describe();
-}
-
-void OperatorTest::setImage(const std::string& image, const json& pod_annotations) {
-  json container{{"name", "app"},
-                 {"image", image},
-                 {"ports", json::array({{{"name", "http"}, {"containerPort", 8080}}})}};
-  json patch{{"spec", {{"template", {{"spec", {{"containers", json::array({container})}}}}}}}};
-  if (!pod_annotations.empty()) patch["spec"]["template"]["metadata"]["annotations"] = pod_annotations;
-  mergePatch(kBlueGreenReleases, name_, patch);
-}
-
 void OperatorTest::annotateRelease(const std::string& key, const std::string& value) {
   mergePatch(kBlueGreenReleases, name_, json{{"metadata", {{"annotations", {{key, value}}}}}});
 }
 
-void OperatorTest::mergePatch(const core::Gvr& gvr, const std::string& name, const json& patch) {
-  auto r = client_->patch(gvr, ns_, name, kube::PatchType::kMerge, patch,
-                          {.field_manager = "itest-user"});
-  ASSERT_TRUE(r) << gvr.resource << "/" << name << ": " << r.error().describe();
-}
-
-json OperatorTest::get(const core::Gvr& gvr, const std::string& name) {
-  auto r = client_->get(gvr, ns_, name);
-  if (r) return *r;
-  if (!r.error().is(core::ErrorCode::kNotFound)) {
-    ADD_FAILURE() << "get " << gvr.resource << "/" << name << ": " << r.error().describe();
-  }
-  return nullptr;
-}
-
-json OperatorTest::status() {
-  json r = release();
-  return r.is_object() ? r.value("status", json::object()) : json::object();
-}
-
-std::string OperatorTest::stage() { return status().value("stage", ""); }
 std::string OperatorTest::previewRevision() { return status().value("previewRevision", ""); }
 
 json OperatorTest::condition(const std::string& type) {
@@ -220,6 +146,16 @@ std::string OperatorTest::routeService(const std::string& route, const std::stri
     return out;
   }
   return "";
+}
+
+std::function<void()> OperatorTest::mainRouteSample(RouteSample on_route) {
+  kube::KubeClient* client = samplerClient();
+  if (!client) return nullptr;
+  return [this, client, on_route = std::move(on_route)] {
+    auto ir = client->get(core::gvrs::kIngressRoutes, ns_, name_);
+    if (!ir) return;
+    on_route(*ir, strAt(*ir, "/spec/routes/0/services/0/name"), *client);
+  };
 }
 
 std::vector<json> OperatorTest::listItems(const core::Gvr& gvr) {
@@ -249,40 +185,6 @@ std::vector<json> OperatorTest::releaseEvents(const std::string& reason) {
 }
 
 std::size_t OperatorTest::countNamespaceEvents() { return listItems(kEvents).size(); }
-
-::testing::AssertionResult OperatorTest::waitFor(const std::string& what,
-                                                 const std::function<bool()>& pred, Millis timeout,
-                                                 Millis interval) {
-  const auto start = std::chrono::steady_clock::now();
-  if (eventually(pred, timeout, interval)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "timed out after " << secondsSince(start) << " s waiting for " << what
-         << "\nrelease status: " << status().dump(2);
-}
-
-::testing::AssertionResult OperatorTest::waitForStage(const std::string& want, Millis timeout) {
-  return waitFor("stage " + want, [&] { return stage() == want; }, timeout);
-}
-
-::testing::AssertionResult OperatorTest::waitStable(Millis timeout) {
-  return waitFor(
-      "stage Stable with Ready=True",
-      [&] {
-        json r = release();
-        if (!r.is_object()) return false;
-        const json st = r.value("status", json::object());
-        if (st.value("stage", "") != "Stable") return false;
-        if (st.value("observedGeneration", int64_t{-1}) !=
-            r.value("/metadata/generation"_json_pointer, int64_t{0})) {
-          return false;
-        }
-        for (const auto& c : st.value("conditions", json::array())) {
-          if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
-        }
-        return false;
-      },
-      timeout);
-}
 
 std::string OperatorTest::describeState() {
   std::string out;
@@ -314,16 +216,6 @@ std::string OperatorTest::describeState() {
            e.value("message", "") + "\n";
   }
   return out;
-}
-
-int OperatorTest::intAt(const json& obj, const char* pointer, int fallback) {
-  if (!obj.is_object()) return fallback;
-  return obj.value(json::json_pointer(pointer), fallback);
-}
-
-std::string OperatorTest::strAt(const json& obj, const char* pointer) {
-  if (!obj.is_object()) return "";
-  return obj.value(json::json_pointer(pointer), std::string());
 }
 
 }  // namespace bgo::itest

@@ -1,43 +1,27 @@
 #pragma once
-// One test = one namespace, one operator process (the real binary), one
-// release named "app" and the real control plane. Helpers read the objects the
-// way a person would (kubectl get), so assertions are on what the cluster holds.
+// One test = one namespace, one release named "app" (see ReleaseTest) and one
+// operator process (the real binary) watching that namespace, plus readers for
+// the objects the operator owns: Deployments, Services, IngressRoutes, Events.
 
-#include <gtest/gtest.h>
-
-#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "integration/support/http.h"
-#include "integration/support/namespace.h"
-#include "integration/support/plane.h"
-#include "integration/support/poll.h"
+#include "integration/support/release_fixture.h"
 #include "integration/support/subprocess.h"
 
 namespace bgo::itest {
-
-using json = nlohmann::json;
-using namespace std::chrono_literals;
-
-inline constexpr const char* kImage1 = "registry.example/app:1";
-inline constexpr const char* kImage2 = "registry.example/app:2";
-inline constexpr const char* kImage3 = "registry.example/app:3";
-inline constexpr const char* kImage4 = "registry.example/app:4";
 
 // Seconds after a switch before the operator counts it as live in Traefik (no
 // Traefik API on the plane): Traefik's default provider throttle.
 inline constexpr int kConfirmMargin = 2;
 
-class OperatorTest : public ::testing::Test {
+class OperatorTest : public ReleaseTest {
  protected:
-  static void SetUpTestSuite();
-  void SetUp() override;
+  OperatorTest();
   void TearDown() override;
 
   // --- the operator process -------------------------------------------------
@@ -53,22 +37,9 @@ class OperatorTest : public ::testing::Test {
   double operatorReconciles();
 
   // --- the release ----------------------------------------------------------
-  // The manifest of release `name_`; `spec_patch` is merged into the spec (RFC 7386).
-  json releaseManifest(const std::string& image, const json& spec_patch = json::object(),
-                       const json& pod_annotations = json::object()) const;
-  void createRelease(const std::string& image, const json& spec_patch = json::object(),
-                     const json& pod_annotations = json::object());
-  // A new image (and pod annotations; null removes one) in spec.template.
-  void setImage(const std::string& image, const json& pod_annotations = json::object());
   void annotateRelease(const std::string& key, const std::string& value);
-  void mergePatch(const core::Gvr& gvr, const std::string& name, const json& patch);
 
   // --- reading --------------------------------------------------------------
-  // The object, or null when it does not exist (other errors fail the test).
-  json get(const core::Gvr& gvr, const std::string& name);
-  json release() { return get(core::gvrs::kBlueGreenReleases, name_); }
-  json status();
-  std::string stage();
   std::string previewRevision();
   // "True" / "False" / "" (absent).
   std::string conditionStatus(const std::string& type);
@@ -84,24 +55,15 @@ class OperatorTest : public ::testing::Test {
   std::size_t countNamespaceEvents();
   std::vector<json> listItems(const core::Gvr& gvr);
 
-  // --- waiting --------------------------------------------------------------
-  // Polls `pred`; on timeout the failure names `what` and shows the release status.
-  ::testing::AssertionResult waitFor(const std::string& what, const std::function<bool()>& pred,
-                                     Millis timeout, Millis interval = kPollInterval);
-  ::testing::AssertionResult waitForStage(const std::string& stage, Millis timeout);
-  // Stage Stable, Ready=True, observedGeneration current.
-  ::testing::AssertionResult waitStable(Millis timeout = 60s);
+  // A Sampler body: reads the main IngressRoute through samplerClient() and hands
+  // it, the service its first route names and that client to `on_route`; does
+  // nothing while the route is absent. Empty (failure recorded) without a client.
+  using RouteSample =
+      std::function<void(const json& route, const std::string& service, kube::KubeClient& client)>;
+  std::function<void()> mainRouteSample(RouteSample on_route);
 
   std::string describeState();
 
-  static int intAt(const json& obj, const char* pointer, int fallback = -1);
-  static std::string strAt(const json& obj, const char* pointer);
-
-  std::unique_ptr<kube::rest::RestKubeClient> client_;
-  std::unique_ptr<ScopedNamespace> namespace_;
-  std::string ns_;
-  std::string name_ = "app";
-  std::string host_;
   std::unique_ptr<Subprocess> operator_;
   std::vector<std::string> operator_logs_;
 };

@@ -130,34 +130,28 @@ TEST_F(ReleasePromotionTest, ThreeQuickImagesEndOnTheLastAndNeverRouteToAnUnread
   std::mutex mu;
   std::vector<std::string> violations;
   std::set<std::string> routed;
-  auto sampler_client = planeClient();
-  ASSERT_TRUE(sampler_client);
-  auto* sc = sampler_client->get();
-  Sampler sampler(
-      [&] {
-        auto ir = sc->get(core::gvrs::kIngressRoutes, ns_, name_);
-        if (!ir) return;
-        const std::string svc = strAt(*ir, "/spec/routes/0/services/0/name");
-        // Read after the route: a color the route named a moment ago must be ready now.
-        auto d = sc->get(kDeployments, ns_, svc);
-        const DeploymentState s = d ? deploymentState(*d) : DeploymentState{};
-        std::lock_guard lock(mu);
-        routed.insert(svc + " " + s.image);
-        if (!s.fullyReady() || s.spec_replicas != 3) {
-          violations.push_back(svc + " (" + s.image + "): replicas " + std::to_string(s.spec_replicas) +
-                               ", ready " + std::to_string(s.ready_replicas) + ", updated " +
-                               std::to_string(s.updated_replicas));
-        }
-      },
-      100ms);
+  auto sample = mainRouteSample([&](const json&, const std::string& svc, kube::KubeClient& sc) {
+    // Read after the route: a color the route named a moment ago must be ready now.
+    auto d = sc.get(kDeployments, ns_, svc);
+    const DeploymentState s = d ? deploymentState(*d) : DeploymentState{};
+    std::lock_guard lock(mu);
+    routed.insert(svc + " " + s.image);
+    if (!s.fullyReady() || s.spec_replicas != 3) {
+      violations.push_back(svc + " (" + s.image + "): replicas " + std::to_string(s.spec_replicas) +
+                           ", ready " + std::to_string(s.ready_replicas) + ", updated " +
+                           std::to_string(s.updated_replicas));
+    }
+  });
+  ASSERT_TRUE(sample);
+  Sampler sampler(sample, 100ms);
 
   const json slow{{"sim.bluegreen.io/ready-after-seconds", "1"}};
   // Half a second apart: the spacing is the scenario's input, not a wait for state.
-  setImage(kImage2, slow);
+  setImage(kImage2, {}, slow);
   std::this_thread::sleep_for(500ms);
-  setImage(kImage3, slow);
+  setImage(kImage3, {}, slow);
   std::this_thread::sleep_for(500ms);
-  setImage(kImage4, slow);
+  setImage(kImage4, {}, slow);
 
   ASSERT_TRUE(waitFor("stable on the last image", [&] {
     const json st = status();

@@ -1,7 +1,5 @@
 #include "integration/runtime/runtime_fixture.h"
 
-#include "integration/support/test_id.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -18,9 +16,6 @@
 namespace bgo::itest {
 
 namespace {
-
-using core::gvrs::kBlueGreenReleases;
-
 
 bool hasFlag(const std::vector<std::string>& args, const std::string& flag) {
   return std::any_of(args.begin(), args.end(),
@@ -60,18 +55,11 @@ core::Result<json> manifestJson(const std::string& path) {
 
 }  // namespace
 
-void RuntimeTest::SetUp() {
-  ASSERT_FALSE(planeKubeconfig().empty()) << kNoPlane;
-  auto client = planeClient();
-  ASSERT_TRUE(client) << client.error().describe();
-  client_ = std::move(*client);
-  const std::string crd_error = applyCrdsOnce(BGO_SOURCE_DIR);
-  ASSERT_TRUE(crd_error.empty()) << crd_error;
-  namespace_ = std::make_unique<ScopedNamespace>(*client_, "bgo-rt", "runtime");
-  ASSERT_FALSE(namespace_->error()) << namespace_->error()->describe();
-  ns_ = namespace_->name();
-  host_ = "app." + ns_ + ".example.test";
-}
+RuntimeTest::RuntimeTest()
+    : ReleaseTest({.source_dir = BGO_SOURCE_DIR, .log_dir = BGO_ITEST_LOG_DIR,
+                   .namespace_prefix = "bgo-rt", .suite_label = "runtime",
+                   .replicas = 2, .progress_deadline_seconds = 60, .scale_down_delay_seconds = 2,
+                   .release_poll = 50ms}) {}
 
 void RuntimeTest::TearDown() {
   if (HasFailure() && client_ && !ns_.empty()) {
@@ -89,11 +77,7 @@ void RuntimeTest::TearDown() {
     if (op->proc) op->proc->stop(5s);
   }
   operators_.clear();
-  namespace_.reset();
-}
-
-std::string RuntimeTest::uniqueLogPath(const std::string& what, const std::string& ext) const {
-  return std::string(BGO_ITEST_LOG_DIR) + "/" + currentTestId() + "-" + what + ext;
+  ReleaseTest::TearDown();
 }
 
 OperatorProcess* RuntimeTest::startOperator(const LaunchOptions& o) {
@@ -212,86 +196,6 @@ std::string RuntimeTest::leaseHolder() {
   json l = lease();
   if (!l.is_object()) return "";
   return l.value("/spec/holderIdentity"_json_pointer, std::string());
-}
-
-json RuntimeTest::releaseManifest(const std::string& image, const json& spec_patch) const {
-  json tmpl{{"metadata", {{"labels", {{"app", name_}}}}},
-            {"spec",
-             {{"containers",
-               json::array({{{"name", "app"},
-                             {"image", image},
-                             {"ports", json::array({{{"name", "http"}, {"containerPort", 8080}}})}}})}}}};
-  json spec{{"replicas", 2},
-            {"template", tmpl},
-            {"service", {{"port", 80}, {"targetPort", 8080}}},
-            {"routing", {{"entryPoints", json::array({"web"})}, {"host", host_}}},
-            {"promotion", {{"auto", true}, {"readyForSeconds", 1}, {"progressDeadlineSeconds", 60}}},
-            {"scaleDown", {{"delaySeconds", 2}, {"standbyReplicas", 0}}}};
-  spec.merge_patch(spec_patch);
-  return json{{"apiVersion", "bluegreen.io/v1alpha1"},
-              {"kind", "BlueGreenRelease"},
-              {"metadata", {{"name", name_}, {"namespace", ns_}}},
-              {"spec", spec}};
-}
-
-void RuntimeTest::createRelease(const std::string& image, const json& spec_patch) {
-  auto r = client_->create(kBlueGreenReleases, ns_, releaseManifest(image, spec_patch));
-  ASSERT_TRUE(r) << r.error().describe();
-}
-
-void RuntimeTest::setImage(const std::string& image, const json& spec_patch) {
-  json container{{"name", "app"},
-                 {"image", image},
-                 {"ports", json::array({{{"name", "http"}, {"containerPort", 8080}}})}};
-  json spec = spec_patch;
-  spec["template"]["spec"]["containers"] = json::array({container});
-  auto r = client_->patch(kBlueGreenReleases, ns_, name_, kube::PatchType::kMerge, json{{"spec", spec}},
-                          {.field_manager = "itest-user"});
-  ASSERT_TRUE(r) << r.error().describe();
-}
-
-json RuntimeTest::release() {
-  auto r = client_->get(kBlueGreenReleases, ns_, name_);
-  if (r) return *r;
-  if (!r.error().is(core::ErrorCode::kNotFound)) ADD_FAILURE() << "get release: " << r.error().describe();
-  return nullptr;
-}
-
-json RuntimeTest::status() {
-  json r = release();
-  return r.is_object() ? r.value("status", json::object()) : json::object();
-}
-
-::testing::AssertionResult RuntimeTest::waitFor(const std::string& what, const std::function<bool()>& pred,
-                                                Millis timeout, Millis interval) {
-  const auto start = std::chrono::steady_clock::now();
-  if (eventually(pred, timeout, interval)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "timed out after " << secondsSince(start) << " s waiting for "
-                                       << what << "\nrelease status: " << status().dump(2);
-}
-
-::testing::AssertionResult RuntimeTest::waitForStage(const std::string& want, Millis timeout) {
-  return waitFor("stage " + want, [&] { return stage() == want; }, timeout, 50ms);
-}
-
-::testing::AssertionResult RuntimeTest::waitStable(Millis timeout, const std::string& color) {
-  return waitFor(
-      "stage Stable with Ready=True" + (color.empty() ? std::string() : " on " + color),
-      [&] {
-        json r = release();
-        if (!r.is_object()) return false;
-        const json st = r.value("status", json::object());
-        if (st.value("stage", "") != "Stable") return false;
-        if (!color.empty() && st.value("activeColor", "") != color) return false;
-        if (st.value("observedGeneration", int64_t{-1}) != r.value("/metadata/generation"_json_pointer, int64_t{0})) {
-          return false;
-        }
-        for (const auto& c : st.value("conditions", json::array())) {
-          if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
-        }
-        return false;
-      },
-      timeout, 50ms);
 }
 
 int RuntimeTest::switchesTo(const std::string& revision) {

@@ -5,33 +5,20 @@
 // Assertions read what the cluster holds (the Lease, the release status) and
 // what the processes expose (parsed /metrics, JSON log lines).
 
-#include <gtest/gtest.h>
-
-#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "integration/support/http.h"
-#include "integration/support/namespace.h"
-#include "integration/support/plane.h"
-#include "integration/support/poll.h"
+#include "integration/support/release_fixture.h"
 #include "integration/support/subprocess.h"
 #include "unit/observability/exposition_parser.h"
 
 namespace bgo::itest {
 
-using json = nlohmann::json;
-using namespace std::chrono_literals;
-
-inline constexpr const char* kImage1 = "registry.example/app:1";
-inline constexpr const char* kImage2 = "registry.example/app:2";
-inline constexpr const char* kImage3 = "registry.example/app:3";
-inline constexpr const char* kImage4 = "registry.example/app:4";
 inline constexpr const char* kLeaseName = "bluegreen-operator";
 
 // Lease timings for failover tests (seconds): takeover after a kill comes
@@ -54,9 +41,9 @@ struct LaunchOptions {
   std::vector<std::string> args;     // appended to the defaults
 };
 
-class RuntimeTest : public ::testing::Test {
+class RuntimeTest : public ReleaseTest {
  protected:
-  void SetUp() override;
+  RuntimeTest();
   void TearDown() override;
 
   // --- operator processes ---------------------------------------------------
@@ -87,28 +74,9 @@ class RuntimeTest : public ::testing::Test {
   std::string leaseHolder();   // "" when free or absent
 
   // --- the release ----------------------------------------------------------
-  json releaseManifest(const std::string& image, const json& spec_patch = json::object()) const;
-  void createRelease(const std::string& image, const json& spec_patch = json::object());
-  // A new image, and optionally more spec changes in the same write.
-  void setImage(const std::string& image, const json& spec_patch = json::object());
-  json release();
-  json status();
-  std::string stage() { return status().value("stage", ""); }
-  ::testing::AssertionResult waitFor(const std::string& what, const std::function<bool()>& pred,
-                                     Millis timeout, Millis interval = kPollInterval);
-  ::testing::AssertionResult waitForStage(const std::string& stage, Millis timeout);
-  // Stage Stable, Ready=True, observedGeneration current, active color `color` (any when "").
-  ::testing::AssertionResult waitStable(Millis timeout, const std::string& color = "");
   // Entries of status.history that switched to `revision`.
   int switchesTo(const std::string& revision);
 
-  std::string uniqueLogPath(const std::string& what, const std::string& ext = ".log") const;
-
-  std::unique_ptr<kube::rest::RestKubeClient> client_;
-  std::unique_ptr<ScopedNamespace> namespace_;
-  std::string ns_;
-  std::string name_ = "app";
-  std::string host_;
   std::vector<std::unique_ptr<OperatorProcess>> operators_;
 };
 
