@@ -6,6 +6,7 @@
 #include <set>
 
 #include "integration/runtime/runtime_fixture.h"
+#include "unit/observability/operator_metric_families.h"
 
 namespace bgo::itest {
 namespace {
@@ -40,26 +41,7 @@ TEST_F(RuntimeMetricsTest, ValuesFollowAReleaseThroughItsStages) {
 
   auto ex0 = scrape(*op);
   ASSERT_TRUE(ex0);
-  const std::map<std::string, std::string> types{
-      {"bluegreen_reconcile_total", "counter"},
-      {"bluegreen_reconcile_errors_total", "counter"},
-      {"bluegreen_reconcile_duration_seconds", "histogram"},
-      {"workqueue_depth", "gauge"},
-      {"workqueue_adds_total", "counter"},
-      {"workqueue_queue_duration_seconds", "histogram"},
-      {"workqueue_work_duration_seconds", "histogram"},
-      {"workqueue_retries_total", "counter"},
-      {"rest_client_requests_total", "counter"},
-      {"rest_client_request_duration_seconds", "histogram"},
-      {"informer_watch_restarts_total", "counter"},
-      {"informer_relists_total", "counter"},
-      {"leader_election_master_status", "gauge"},
-      {"bluegreen_release_info", "gauge"},
-      {"bluegreen_switches_total", "counter"},
-      {"bluegreen_rollbacks_total", "counter"},
-      {"bluegreen_failed_releases_total", "counter"},
-      {"bluegreen_promotable_to_switched_seconds", "histogram"}};
-  for (const auto& [name, type] : types) {
+  for (const auto& [name, type] : test::kOperatorMetricFamilies) {
     const test::Family* f = ex0->family(name);
     ASSERT_NE(f, nullptr) << name << " is not exposed";
     EXPECT_EQ(f->type, type) << name;

@@ -7,11 +7,13 @@
 #include "operator/testing/manual_clock.h"
 #include "operator/workqueue/queue.h"
 #include "unit/observability/exposition_parser.h"
+#include "unit/observability/operator_metric_families.h"
 
 namespace bgo::observability {
 namespace {
 
 using namespace std::chrono_literals;
+using bgo::test::kOperatorMetricFamilies;
 using bgo::test::parseExposition;
 
 class OperatorMetricsTest : public ::testing::Test {
@@ -28,33 +30,13 @@ class OperatorMetricsTest : public ::testing::Test {
 
 TEST_F(OperatorMetricsTest, DefinesEveryFamilyWithItsType) {
   auto ex = scrape();
-  const std::map<std::string, std::string> want{
-      {"bluegreen_reconcile_total", "counter"},
-      {"bluegreen_reconcile_errors_total", "counter"},
-      {"bluegreen_reconcile_duration_seconds", "histogram"},
-      {"workqueue_depth", "gauge"},
-      {"workqueue_adds_total", "counter"},
-      {"workqueue_queue_duration_seconds", "histogram"},
-      {"workqueue_work_duration_seconds", "histogram"},
-      {"workqueue_retries_total", "counter"},
-      {"rest_client_requests_total", "counter"},
-      {"rest_client_request_duration_seconds", "histogram"},
-      {"informer_watch_restarts_total", "counter"},
-      {"informer_relists_total", "counter"},
-      {"leader_election_master_status", "gauge"},
-      {"bluegreen_release_info", "gauge"},
-      {"bluegreen_switches_total", "counter"},
-      {"bluegreen_rollbacks_total", "counter"},
-      {"bluegreen_failed_releases_total", "counter"},
-      {"bluegreen_promotable_to_switched_seconds", "histogram"},
-  };
-  for (const auto& [name, type] : want) {
+  for (const auto& [name, type] : kOperatorMetricFamilies) {
     const auto* f = ex.family(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_EQ(f->type, type) << name;
     EXPECT_FALSE(f->help.empty()) << name;
   }
-  EXPECT_EQ(ex.families.size(), want.size());
+  EXPECT_EQ(ex.families.size(), kOperatorMetricFamilies.size());
   EXPECT_EQ(ex.value("bluegreen_rollbacks_total"), 0.0);
 }
 
