@@ -324,6 +324,24 @@ struct FakeKubeClient::State {
     writes.push_back(std::move(r));
   }
 
+  // One create, replace or patch request: the fault check, then `op` on the
+  // store with mu held, then the write log entry, whatever the outcome. `op`
+  // may fill in rec.changed (and rec.name for a generated name).
+  template <typename Op>
+  core::Result<json> write(WriteRecord rec, Op op) {
+    if (auto e = fault(Call{rec.verb, rec.gvr, rec.ns, rec.name, rec.subresource})) {
+      rec.error = e->code;
+      record(std::move(rec));
+      return fail(*e);
+    }
+    std::lock_guard lock(mu);
+    core::Result<json> r = op(rec);
+    if (r) rec.resource_version = metaStr(*r, "resourceVersion");
+    else rec.error = r.error().code;
+    writes.push_back(std::move(rec));
+    return r;
+  }
+
   // ----- watch plumbing (mu held) -----
 
   std::optional<WatchEvent> convert(const Watcher& w, const HistEvent& ev) const {
@@ -694,38 +712,25 @@ kube::Result<json> FakeKubeClient::list(const Gvr& gvr, const std::string& ns, c
 kube::Result<json> FakeKubeClient::create(const Gvr& gvr, const std::string& ns, const json& body,
                                           const kube::WriteOptions& opts) {
   std::string name = body.is_object() ? metaStr(body, "name") : "";
-  WriteRecord rec{Verb::kCreate, gvr, ns, name, opts.subresource, std::nullopt, opts.dry_run};
-  auto finish = [&](kube::Result<json> r) {
-    if (r) rec.resource_version = metaStr(*r, "resourceVersion");
-    else rec.error = r.error().code;
-    state_->record(rec);
+  State& st = *state_;
+  return st.write({Verb::kCreate, gvr, ns, name, opts.subresource, std::nullopt, opts.dry_run},
+                  [&](WriteRecord& rec) -> kube::Result<json> {
+    if (!opts.subresource.empty()) {
+      return fail(Error::make(ErrorCode::kNotFound, "the server could not find the requested resource",
+                              404));
+    }
+    auto r = st.doCreate(gvr, ns, body, opts.dry_run);
+    rec.changed = r.ok() && !opts.dry_run;
+    if (r) rec.name = metaStr(*r, "name");
     return r;
-  };
-  if (auto e = state_->fault(Call{Verb::kCreate, gvr, ns, name, opts.subresource})) return finish(fail(*e));
-  if (!opts.subresource.empty()) {
-    return finish(fail(Error::make(ErrorCode::kNotFound, "the server could not find the requested resource", 404)));
-  }
-  std::lock_guard lock(state_->mu);
-  auto r = state_->doCreate(gvr, ns, body, opts.dry_run);
-  rec.changed = r.ok() && !opts.dry_run;
-  if (r) rec.name = metaStr(*r, "name");
-  if (r) rec.resource_version = metaStr(*r, "resourceVersion");
-  else rec.error = r.error().code;
-  state_->writes.push_back(rec);
-  return r;
+  });
 }
 
 kube::Result<json> FakeKubeClient::replace(const Gvr& gvr, const std::string& ns, const std::string& name,
                                            const json& body, const kube::WriteOptions& opts) {
-  WriteRecord rec{Verb::kReplace, gvr, ns, name, opts.subresource, std::nullopt, opts.dry_run};
-  if (auto e = state_->fault(Call{Verb::kReplace, gvr, ns, name, opts.subresource})) {
-    rec.error = e->code;
-    state_->record(rec);
-    return fail(*e);
-  }
   State& st = *state_;
-  std::lock_guard lock(st.mu);
-  auto run = [&]() -> kube::Result<json> {
+  return st.write({Verb::kReplace, gvr, ns, name, opts.subresource, std::nullopt, opts.dry_run},
+                  [&](WriteRecord& rec) -> kube::Result<json> {
     if (!opts.subresource.empty() && (opts.subresource != "status" || !st.hasStatus(gvr))) {
       return fail(Error::make(ErrorCode::kNotFound, "the server could not find the requested resource", 404));
     }
@@ -746,25 +751,14 @@ kube::Result<json> FakeKubeClient::replace(const Gvr& gvr, const std::string& ns
     }
     if (!want_rv.empty() && want_rv != metaStr(old, "resourceVersion")) return fail(conflictModified(gvr, name));
     return st.doUpdate(gvr, key, old, body, opts.subresource, opts.dry_run, rec.changed);
-  };
-  auto r = run();
-  if (r) rec.resource_version = metaStr(*r, "resourceVersion");
-  else rec.error = r.error().code;
-  st.writes.push_back(rec);
-  return r;
+  });
 }
 
 kube::Result<json> FakeKubeClient::patch(const Gvr& gvr, const std::string& ns, const std::string& name,
                                          PatchType type, const json& patch, const kube::WriteOptions& opts) {
-  WriteRecord rec{Verb::kPatch, gvr, ns, name, opts.subresource, type, opts.dry_run};
-  if (auto e = state_->fault(Call{Verb::kPatch, gvr, ns, name, opts.subresource})) {
-    rec.error = e->code;
-    state_->record(rec);
-    return fail(*e);
-  }
   State& st = *state_;
-  std::lock_guard lock(st.mu);
-  auto run = [&]() -> kube::Result<json> {
+  return st.write({Verb::kPatch, gvr, ns, name, opts.subresource, type, opts.dry_run},
+                  [&](WriteRecord& rec) -> kube::Result<json> {
     if (!opts.subresource.empty() && (opts.subresource != "status" || !st.hasStatus(gvr))) {
       return fail(Error::make(ErrorCode::kNotFound, "the server could not find the requested resource", 404));
     }
@@ -826,12 +820,7 @@ kube::Result<json> FakeKubeClient::patch(const Gvr& gvr, const std::string& ns, 
       return fail(conflictModified(gvr, name));  // a resourceVersion in a patch is a precondition
     }
     return st.doUpdate(gvr, key, old, patched, opts.subresource, opts.dry_run, rec.changed);
-  };
-  auto r = run();
-  if (r) rec.resource_version = metaStr(*r, "resourceVersion");
-  else rec.error = r.error().code;
-  st.writes.push_back(rec);
-  return r;
+  });
 }
 
 kube::Status FakeKubeClient::remove(const Gvr& gvr, const std::string& ns, const std::string& name,
