@@ -32,6 +32,32 @@ World stableOnBlue(json spec_extra = json::object()) {
   return w;
 }
 
+// From Stable on blue: shop:2.0 deployed into green and ready, so the
+// readyForSeconds clock runs from now on.
+void deployGreen(World& w) {
+  w.setImage("shop:2.0");
+  w.step();
+  w.converge();
+  w.step();
+}
+
+// From Stable on blue: switched to shop:2.0 on green; the world right after the switch.
+World switchedToGreen(json spec_extra = json::object()) {
+  World w = stableOnBlue(spec_extra);
+  deployGreen(w);
+  w.advance(10s);
+  EXPECT_TRUE(w.step().switched);
+  return w;
+}
+
+// A fresh release with no main route of its own: it switches the rule `match`
+// of the user's IngressRoute "web".
+World onExistingRoute(const std::string& match) {
+  json extra{{"routing",
+              {{"host", nullptr}, {"existingIngressRoute", {{"name", "web"}, {"match", match}}}}}};
+  return World(releaseObject("shop:1.0", extra));
+}
+
 // Invariant checked after every step in scenarios: the main route only ever
 // names a color whose every replica is ready.
 void expectMainRouteReady(World& w) {
@@ -136,13 +162,7 @@ TEST(PlanTest, NewImageGoesToGreenAndSwitchesOnlyWhenPromotable) {
 }
 
 TEST(PlanTest, OldColorStaysWarmForDelayThenGoesToStandby) {
-  World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", 30}, {"standbyReplicas", 1}}}});
-  w.setImage("shop:2.0");
-  w.step();
-  w.converge();
-  w.step();
-  w.advance(10s);
-  w.step();  // switch
+  World w = switchedToGreen(json{{"scaleDown", {{"delaySeconds", 30}, {"standbyReplicas", 1}}}});
   ASSERT_EQ(w.mainRouteService(), "shop-green");
   w.advance(1s);
   Plan p = w.step();
@@ -163,18 +183,6 @@ TEST(PlanTest, OldColorStaysWarmForDelayThenGoesToStandby) {
   EXPECT_EQ(w.condition("Ready"), "True");
   EXPECT_EQ(w.revisionOf("shop-blue"), api::revisionOf(podTemplate("shop:1.0")))
       << "the standby color keeps its old revision for a later rollback";
-}
-
-// Switch, then return the world right after it.
-World switchedToGreen(json spec_extra) {
-  World w = stableOnBlue(spec_extra);
-  w.setImage("shop:2.0");
-  w.step();
-  w.converge();
-  w.step();
-  w.advance(10s);
-  EXPECT_TRUE(w.step().switched);
-  return w;
 }
 
 TEST(PlanTest, WithoutTraefikApiTheOldColorServesForTheSafetyMargin) {
@@ -260,10 +268,7 @@ TEST(PlanTest, SwitchesAsSoonAsReadyForSecondsElapseToTheMillisecond) {
 
 TEST(PlanTest, SubSecondClockNeverShortensTheScaleDownDelay) {
   World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", 30}}}});
-  w.setImage("shop:2.0");
-  w.step();
-  w.converge();
-  w.step();
+  deployGreen(w);
   w.advance(10s);
   w.now += 900ms;
   ASSERT_TRUE(w.step().switched);
@@ -323,11 +328,8 @@ TEST(PlanTest, FailedReleaseCanBePromotedExplicitly) {
 
 TEST(PlanTest, ManualPromotionWaitsForTheRequestOfThatRevision) {
   World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
-  w.setImage("shop:2.0");
+  deployGreen(w);
   const std::string r2 = api::revisionOf(podTemplate("shop:2.0"));
-  w.step();
-  w.converge();
-  w.step();
   w.advance(11s);
   Plan p = w.step();
   EXPECT_EQ(w.stage(), "AwaitingPromotion");
@@ -346,11 +348,8 @@ TEST(PlanTest, ManualPromotionWaitsForTheRequestOfThatRevision) {
 
 TEST(PlanTest, MainRouteTakenBySomeoneElseIsNotGivenToAnUnpromotedRevision) {
   World w = stableOnBlue(json{{"promotion", {{"auto", false}}}});
-  w.setImage("shop:2.0");
+  deployGreen(w);
   const std::string r2 = api::revisionOf(podTemplate("shop:2.0"));
-  w.step();
-  w.converge();
-  w.step();
   w.advance(11s);
   w.step();
   ASSERT_EQ(w.stage(), "AwaitingPromotion");
@@ -405,13 +404,7 @@ TEST(PlanTest, AbortScalesPreviewToStandbyAndKeepsTraffic) {
 }
 
 TEST(PlanTest, RevertWhileOldColorWarmSwitchesBackAtOnce) {
-  World w = stableOnBlue();
-  w.setImage("shop:2.0");
-  w.step();
-  w.converge();
-  w.step();
-  w.advance(10s);
-  w.step();
+  World w = switchedToGreen();
   ASSERT_EQ(w.mainRouteService(), "shop-green");
   w.step();
   w.advance(5s);
@@ -451,13 +444,7 @@ TEST(PlanTest, NewRevisionIntoTheOldColorIsNoRollbackAndWaitsForGates) {
   // from blue; that alone must not make it a (warm) rollback that skips readyFor.
   for (const int delay : {5, 60}) {  // blue scaled down already / still warm
     SCOPED_TRACE("delaySeconds " + std::to_string(delay));
-    World w = stableOnBlue(json{{"scaleDown", {{"delaySeconds", delay}}}});
-    w.setImage("shop:2.0");
-    w.step();
-    w.converge();
-    w.step();
-    w.advance(10s);
-    w.step();
+    World w = switchedToGreen(json{{"scaleDown", {{"delaySeconds", delay}}}});
     ASSERT_EQ(w.mainRouteService(), "shop-green");
     w.advance(std::chrono::seconds(delay == 5 ? 10 : 1));
     w.step();
@@ -485,10 +472,7 @@ TEST(PlanTest, NewRevisionIntoTheOldColorIsNoRollbackAndWaitsForGates) {
 
 TEST(PlanTest, NewerRevisionMidReleaseReplacesPreviewAndRestartsGates) {
   World w = stableOnBlue();
-  w.setImage("shop:2.0");
-  w.step();
-  w.converge();
-  w.step();
+  deployGreen(w);
   w.advance(8s);
   w.step();
   w.setImage("shop:3.0");
@@ -576,9 +560,7 @@ TEST(PlanTest, ScalingTheLiveColorKeepsTrafficAndReportsNotReady) {
 }
 
 TEST(PlanTest, ExistingRouteIsSwitchedWithGuardedPatch) {
-  json extra{{"routing", {{"host", nullptr},
-                          {"existingIngressRoute", {{"name", "web"}, {"match", "Host(`shop.example.com`)"}}}}}};
-  World w(releaseObject("shop:1.0", extra));
+  World w = onExistingRoute("Host(`shop.example.com`)");
   w.objects()["IngressRoute/web"] = json{
       {"metadata", {{"name", "web"}, {"namespace", "prod"}, {"annotations", {{"team", "x"}}}}},
       {"spec",
@@ -613,9 +595,7 @@ TEST(PlanTest, ExistingRouteIsSwitchedWithGuardedPatch) {
 }
 
 TEST(PlanTest, MissingExistingRouteIsReportedAndNothingSwitches) {
-  json extra{{"routing", {{"host", nullptr},
-                          {"existingIngressRoute", {{"name", "web"}, {"match", "Host(`a.b`)"}}}}}};
-  World w(releaseObject("shop:1.0", extra));
+  World w = onExistingRoute("Host(`a.b`)");
   w.step();
   w.converge();
   w.step();
