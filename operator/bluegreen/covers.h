@@ -1,7 +1,5 @@
 #pragma once
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
 
 namespace bgo::bluegreen {
@@ -12,9 +10,5 @@ namespace bgo::bluegreen {
 // drops because it holds its zero value (false, 0, "", [], {}) and a resource
 // quantity in another spelling ("0.5" and "500m", 1 and "1000m").
 bool covers(const nlohmann::json& live, const nlohmann::json& desired);
-
-// The value of a Kubernetes resource.Quantity ("500m", "1Gi", "1e3", 2), or
-// nullopt when `v` is not one.
-std::optional<long double> quantityValue(const nlohmann::json& v);
 
 }  // namespace bgo::bluegreen

@@ -63,6 +63,9 @@ struct Observed {
   std::optional<bool> route_live;
   std::string route_live_problem;  // why not (API unreachable, router missing, ...)
   int confirm_margin_seconds = 5;
+  // The API server refused a write of this spec generation as invalid (e.g. a
+  // template that is no valid Deployment): its message, naming the field.
+  std::optional<std::string> rejected;
 
   const api::Release& release() const { return parsed.release; }
   const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }

@@ -612,6 +612,19 @@ Plan Planner::run() {
     return std::move(p_);
   }
 
+  if (o_.rejected) {
+    Verdict v;
+    v.stage = Stage::kFailed;
+    v.stalled = true;
+    v.stalled_reason = "Rejected";
+    v.ready_reason = "Rejected";
+    v.message = "the API server rejected " + *o_.rejected +
+                "; traffic is unchanged: correct spec.template and apply it again";
+    if (r_.status.message != v.message) event("Warning", "Rejected", v.message);
+    finish(v);
+    return std::move(p_);
+  }
+
   const std::string match = traefik::mainMatch(r_);
   if (o_.main_route.exists()) target_ = traefik::readTarget(*o_.main_route.object, match, r_);
   if (spec_.existing_route) {

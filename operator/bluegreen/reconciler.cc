@@ -165,6 +165,22 @@ bool Reconciler::awaitingCache(const core::ObjectKey& key, const std::string& ca
   return true;
 }
 
+std::optional<std::string> Reconciler::rejection(const core::ObjectKey& key, int64_t generation) {
+  std::lock_guard lock(rejections_mu_);
+  auto it = rejections_.find(key.str());
+  if (it == rejections_.end()) return std::nullopt;
+  if (it->second.generation != generation || clock_.now() >= it->second.until) {
+    rejections_.erase(it);  // a new spec, or time to try again
+    return std::nullopt;
+  }
+  return it->second.message;
+}
+
+void Reconciler::reject(const core::ObjectKey& key, int64_t generation, const std::string& message) {
+  std::lock_guard lock(rejections_mu_);
+  rejections_[key.str()] = {generation, message, clock_.now() + kRejectionRetry};
+}
+
 void Reconciler::expectNewerThan(const core::ObjectKey& key, const std::string& rv) {
   std::lock_guard lock(expectations_mu_);
   expectations_[key.str()] = {rv, clock_.now() + std::chrono::seconds(30)};
@@ -174,6 +190,10 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
   ReconcileOutcome out;
   auto observed = observe(key);
   if (!observed) {
+    {
+      std::lock_guard lock(rejections_mu_);
+      rejections_.erase(key.str());
+    }
     releaseGone(key);
     if (observer_) observer_->onGone(key);
     return out;
@@ -189,20 +209,35 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
     return core::fail(e);
   }
   askTraefik(*observed);
+  const api::Release& r = observed->release();
+  observed->rejected = rejection(key, r.generation);
   Plan p = plan(*observed);
   if (observer_) observer_->onPlan(key, *observed, p);
-  const api::Release& r = observed->release();
   const controller::ObjectRef ref{api::kApiVersion, api::kKind, r.ns, r.name, r.uid,
                                   r.resource_version};
 
-  for (const auto& a : p.actions) {
-    auto st = execute(key, a);
-    if (!st) {
-      log_->warn("[{}] {} (retry: {})", key.str(), st.error().describe(),
-                 core::toString(st.error().retry));
-      return core::fail(st.error());
+  auto executeAll = [&]() -> core::Status {
+    for (const auto& a : p.actions) {
+      auto st = execute(key, a);
+      if (!st) return st;
+      ++out.writes;
     }
-    ++out.writes;
+    return {};
+  };
+  auto st = executeAll();
+  if (!st && st.error().retry == core::RetryClass::kNone && !observed->rejected) {
+    // Invalid input the server refused: plan again with the rejection, which
+    // reports it in status and writes nothing else.
+    log_->warn("[{}] {} (not sent again until the spec changes)", key.str(), st.error().describe());
+    reject(key, r.generation, st.error().message);
+    observed->rejected = st.error().message;
+    p = plan(*observed);
+    if (observer_) observer_->onPlan(key, *observed, p);
+    st = executeAll();
+  }
+  if (!st) {
+    log_->warn("[{}] {} (retry: {})", key.str(), st.error().describe(), core::toString(st.error().retry));
+    return core::fail(st.error());
   }
   for (const auto& e : p.events) {
     log_->info("[{}] event {} {}: {}", key.str(), e.type, e.reason, e.message);

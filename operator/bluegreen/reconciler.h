@@ -74,6 +74,20 @@ class Reconciler {
   std::mutex expectations_mu_;
   std::map<std::string, Expectation> expectations_;
 
+  // Writes the API server refused as invalid, per release: not sent again for
+  // the same spec generation until kRejectionRetry has passed (an admission
+  // rule may change without the release changing).
+  struct Rejection {
+    int64_t generation = 0;
+    std::string message;
+    core::SteadyTime until;
+  };
+  static constexpr std::chrono::minutes kRejectionRetry{5};
+  std::optional<std::string> rejection(const core::ObjectKey& key, int64_t generation);
+  void reject(const core::ObjectKey& key, int64_t generation, const std::string& message);
+  std::mutex rejections_mu_;
+  std::map<std::string, Rejection> rejections_;
+
   const ObjectReader& cache_;
   kube::KubeClient& client_;
   controller::EventRecorder& events_;

@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "operator/api/v1alpha1/quantity.h"
+
 namespace bgo::api {
 namespace {
 
@@ -196,6 +198,26 @@ std::vector<FieldError> validateAndDefault(Spec& spec) {
         if (str(containers[i], "image").empty()) {
           errors.push_back({"spec.template.spec.containers[" + std::to_string(i) + "].image",
                             "is required"});
+        }
+      }
+    }
+    // The API server answers an unparsable quantity with a 500 that names no
+    // field: check them here, where the error can say which one.
+    for (const char* list : {"containers", "initContainers"}) {
+      const json& cs = pod.is_object() ? pod.value(list, json()) : json();
+      if (!cs.is_array()) continue;
+      for (std::size_t i = 0; i < cs.size(); ++i) {
+        const json& res = cs[i].is_object() ? cs[i].value("resources", json()) : json();
+        if (!res.is_object()) continue;
+        for (const char* kind : {"limits", "requests"}) {
+          const json& values = res.value(kind, json());
+          if (!values.is_object()) continue;
+          for (auto it = values.begin(); it != values.end(); ++it) {
+            if (quantityValue(it.value())) continue;
+            errors.push_back({"spec.template.spec." + std::string(list) + "[" + std::to_string(i) +
+                                  "].resources." + kind + "." + it.key(),
+                              it.value().dump() + " is not a resource quantity (e.g. 500m, 2, 128Mi, 1Gi)"});
+          }
         }
       }
     }

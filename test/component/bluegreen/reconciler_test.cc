@@ -242,6 +242,72 @@ TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {
   EXPECT_NE(out.error().message.find("etcd leader changed"), std::string::npos);
 }
 
+// The server refuses the new template (422): status says so once, traffic
+// stays, the refused write is not sent again for that spec, and a new spec
+// is tried at once.
+TEST_F(ReconcilerTest, WriteTheServerRejectsIsReportedOnceAndNotRepeated) {
+  reconcile();
+  converge();
+  reconcile();
+  clock_.advance(11s);
+  reconcile();
+  reconcile();
+  ASSERT_EQ(mainRouteService(), "shop-blue");
+  json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}}}};
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
+  int rejected_applies = 0;
+  fake_.setFaultHook([&](const testing::Call& c) -> std::optional<core::Error> {
+    if (c.verb == Verb::kPatch && c.gvr == kDeployments && c.name == "shop-green") {
+      ++rejected_applies;
+      return core::Error::make(core::ErrorCode::kInvalid,
+                               "Deployment.apps \"shop-green\" is invalid: spec.template.spec.containers[0]."
+                               "ports[0].containerPort: Invalid value: 70000",
+                               422);
+    }
+    return std::nullopt;
+  });
+  auto out = reconcile();  // reported in status, not returned as an error
+  EXPECT_EQ(rejected_applies, 1);
+  auto status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(status["stage"], "Failed");
+  EXPECT_EQ(status["activeColor"], "blue");
+  const std::string msg = status["message"];
+  EXPECT_NE(msg.find("deployments/shop-green"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("containerPort"), std::string::npos) << msg;
+  bool stalled = false;
+  for (const auto& c : status["conditions"]) {
+    if (c["type"] == "Stalled") stalled = c["status"] == "True" && c["reason"] == "Rejected";
+  }
+  EXPECT_TRUE(stalled) << status.dump();
+  EXPECT_EQ(std::count(events_.reasons.begin(), events_.reasons.end(), "Rejected"), 1);
+  EXPECT_EQ(mainRouteService(), "shop-blue");
+
+  fake_.clearWrites();
+  reconcile();
+  clock_.advance(60s);
+  reconcile();
+  EXPECT_EQ(rejected_applies, 1) << "the refused write was sent again for the same spec";
+  EXPECT_EQ(fake_.writeCount(), 0u);
+  EXPECT_EQ(std::count(events_.reasons.begin(), events_.reasons.end(), "Rejected"), 1);
+
+  // After a while it is tried again (an admission rule may have changed).
+  clock_.advance(5min);
+  reconcile();
+  EXPECT_EQ(rejected_applies, 2);
+
+  // A corrected template is applied at once.
+  fake_.clearFaults();
+  patch = {{"spec", {{"template", testworld::podTemplate("shop:3.0")}}}};
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
+  reconcile();
+  auto green = fake_.get(kDeployments, "prod", "shop-green");
+  ASSERT_TRUE(green.ok());
+  EXPECT_EQ((*green)["metadata"]["labels"]["bluegreen.io/revision"],
+            api::revisionOf(testworld::podTemplate("shop:3.0")));
+  status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_NE(status["stage"], "Failed");
+}
+
 TEST_F(ReconcilerTest, DeletedReleaseIsANoOp) {
   ASSERT_TRUE(fake_.remove(kBlueGreenReleases, "prod", "shop").ok());
   fake_.clearWrites();

@@ -1,5 +1,7 @@
 // A user's own IngressRoute (existingIngressRoute), concurrent edits of it, and
 // spec errors only the operator can see.
+#include <thread>
+
 #include "integration/operator/operator_fixture.h"
 #include "operator/api/v1alpha1/codec.h"
 #include "operator/traffic/traefik/ingress_route.h"
@@ -300,6 +302,59 @@ TEST_F(SpecErrorTest, ForeignServiceWithTheGreenNameIsNeverTakenOver) {
   const json now = service("green");
   EXPECT_EQ(strAt(now, "/metadata/resourceVersion"), strAt(*created, "/metadata/resourceVersion"))
       << "the foreign Service was written to: " << now.dump();
+}
+
+// A template the CRD accepts but the API server refuses for a Deployment (a
+// port out of range): the release says so, names the field, keeps the traffic
+// where it was, and neither retries in a loop nor writes again.
+TEST_F(SpecErrorTest, TemplateTheServerRejectsIsStalledWithItsMessageAndTrafficStays) {
+  startOperator({"--resync-period", "10"});
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s));
+  const json bad_container{{"name", "app"},
+                           {"image", kImage2},
+                           {"ports", json::array({{{"name", "http"}, {"containerPort", 70000}}})}};
+  mergePatch(core::gvrs::kBlueGreenReleases, name_,
+             {{"spec", {{"template", {{"spec", {{"containers", json::array({bad_container})}}}}}}}});
+  ASSERT_TRUE(waitFor("Stalled=True", [&] { return conditionStatus("Stalled") == "True"; }, 30s));
+  const json stalled = condition("Stalled");
+  EXPECT_EQ(stalled.value("reason", ""), "Rejected");
+  const std::string msg = stalled.value("message", "");
+  EXPECT_NE(msg.find("deployments/" + name_ + "-green"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("spec.template.spec.containers[0].ports[0].containerPort"), std::string::npos)
+      << "the message names the field: " << msg;
+  EXPECT_EQ(stage(), "Failed");
+  EXPECT_EQ(conditionStatus("Ready"), "False");
+  EXPECT_EQ(conditionStatus("Reconciling"), "False");
+  EXPECT_EQ(status().value("activeColor", ""), "blue");
+  EXPECT_EQ(routeService(), name_ + "-blue") << "the main route moved";
+  EXPECT_EQ(deploymentState(deployment("blue")).spec_replicas, 3);
+  EXPECT_EQ(deploymentState(deployment("blue")).image, kImage1);
+  const auto rejected = releaseEvents("Rejected");
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].value("type", ""), "Warning");
+
+  // No loop: across a resync, no write at all (the failed apply is not repeated).
+  const double writes = operatorWrites();
+  const double errors_before = metricSum(operatorMetrics(), "rest_client_requests_total",
+                                         {{"code", "422"}}).value_or(0) +
+                               metricSum(operatorMetrics(), "rest_client_requests_total",
+                                         {{"code", "400"}}).value_or(0);
+  std::this_thread::sleep_for(12s);  // longer than --resync-period: the window is the assertion
+  EXPECT_EQ(operatorWrites(), writes) << "the operator kept writing while the template was rejected";
+  const double errors_after = metricSum(operatorMetrics(), "rest_client_requests_total",
+                                        {{"code", "422"}}).value_or(0) +
+                              metricSum(operatorMetrics(), "rest_client_requests_total",
+                                        {{"code", "400"}}).value_or(0);
+  EXPECT_EQ(errors_after, errors_before) << "the rejected apply was sent again";
+  EXPECT_EQ(releaseEvents("Rejected").size(), 1u);
+
+  // Fixed template: the release goes on to green.
+  setImage(kImage3);
+  ASSERT_TRUE(waitStable(60s));
+  EXPECT_EQ(status().value("activeColor", ""), "green");
+  EXPECT_EQ(conditionStatus("Stalled"), "False");
+  EXPECT_EQ(deploymentState(deployment("green")).image, kImage3);
 }
 
 }  // namespace

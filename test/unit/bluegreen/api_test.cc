@@ -81,8 +81,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"port_range", R"j({"service":{"port":70000}})j", "spec.service.port"},
         BadCase{"target_port_type", R"j({"service":{"targetPort":true}})j", "spec.service.targetPort"},
         BadCase{"promotion_not_object", R"j({"promotion":"yes"})j", "spec.promotion"},
-        BadCase{"no_entrypoints", R"j({"routing":{"entryPoints":[]}})j", "spec.routing.entryPoints"}),
+        BadCase{"no_entrypoints", R"j({"routing":{"entryPoints":[]}})j", "spec.routing.entryPoints"},
+        BadCase{"quantity_word",
+                R"j({"template":{"spec":{"containers":[{"name":"a","image":"a:1","resources":{"limits":{"cpu":"two"}}}]}}})j",
+                "spec.template.spec.containers[0].resources.limits.cpu"},
+        BadCase{"quantity_init_bool",
+                R"j({"template":{"spec":{"containers":[{"name":"a","image":"a:1"}],"initContainers":[{"name":"i","image":"i:1","resources":{"requests":{"memory":true}}}]}}})j",
+                "spec.template.spec.initContainers[0].resources.requests.memory"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(CodecTest, QuantitiesInAnySpellingAreValid) {
+  json obj = releaseObject("shop:1");
+  obj["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+      {"limits", {{"cpu", 1}, {"memory", "1Gi"}, {"ephemeral-storage", "1e9"}}},
+      {"requests", {{"cpu", 0.25}, {"memory", "128974848"}}}};
+  auto parsed = parseRelease(obj);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->errors.empty()) << parsed->errorSummary();
+}
 
 TEST(CodecTest, StatusRoundTrips) {
   Status s;

@@ -2,6 +2,8 @@
 // what the operator would apply, despite the server's normalisations.
 #include "operator/bluegreen/covers.h"
 
+#include "operator/api/v1alpha1/quantity.h"
+
 #include <gtest/gtest.h>
 
 namespace bgo::bluegreen {
@@ -33,7 +35,7 @@ TEST(QuantityValue, ParsesEverySpelling) {
                                                   {"1T", 1e12L},
                                                   {"+4", 4},
                                                   {"-1", -1}}) {
-    const auto got = quantityValue(in);
+    const auto got = api::quantityValue(in);
     ASSERT_TRUE(got.has_value()) << in;
     EXPECT_NEAR(static_cast<double>(*got), static_cast<double>(want), 1e-9 * std::max(1.0L, want)) << in;
   }
@@ -42,7 +44,7 @@ TEST(QuantityValue, ParsesEverySpelling) {
 TEST(QuantityValue, RejectsWhatIsNotAQuantity) {
   for (const json& in : {json("abc"), json(""), json("m"), json("1Xi"), json("1mm"), json("1e"), json("1e+"),
                          json("1 Gi"), json(true), json::object(), json(nullptr)}) {
-    EXPECT_FALSE(quantityValue(in).has_value()) << in;
+    EXPECT_FALSE(api::quantityValue(in).has_value()) << in;
   }
 }
 
