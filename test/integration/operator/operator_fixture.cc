@@ -64,6 +64,11 @@ void OperatorTest::startOperator(const std::vector<std::string>& extra_args) {
   operator_logs_.push_back(log);
 }
 
+std::string OperatorTest::exitedUnexpectedly() {
+  if (!operator_ || operator_->running()) return "";
+  return "the operator exited; its log ends with:\n" + operatorLogTail(10);
+}
+
 int OperatorTest::stopOperator(int sig) {
   if (!operator_) return -1;
   operator_->signal(sig);

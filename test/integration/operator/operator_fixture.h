@@ -30,6 +30,7 @@ class OperatorTest : public ReleaseTest {
   // Sends `sig` and waits for the exit; returns the exit code (128 + signal).
   int stopOperator(int sig);
   std::string operatorLogTail(std::size_t lines = 60) const;
+  std::string exitedUnexpectedly() override;
   // The running operator's /metrics (its port from the "starting:" log line).
   std::string operatorMetrics();
   // Write requests the operator sent (create, update, apply, patch, delete).

@@ -110,7 +110,14 @@ kube::KubeClient* ReleaseTest::samplerClient() {
                                                 const std::function<bool()>& pred, Millis timeout,
                                                 Millis interval) {
   const auto start = std::chrono::steady_clock::now();
-  if (eventually(pred, timeout, interval)) return ::testing::AssertionSuccess();
+  std::string exited;
+  const bool done =
+      eventually([&] { return !(exited = exitedUnexpectedly()).empty() || pred(); }, timeout, interval);
+  if (!exited.empty()) {
+    return ::testing::AssertionFailure() << "stopped waiting for " << what << " after " << secondsSince(start)
+                                         << " s: " << exited;
+  }
+  if (done) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << "timed out after " << secondsSince(start) << " s waiting for " << what
          << "\nrelease status: " << status().dump(2);

@@ -80,11 +80,14 @@ class ReleaseTest : public ::testing::Test {
 
   // --- waiting --------------------------------------------------------------
   // Polls `pred`; on timeout the failure names `what` and shows the release status.
+  // Stops early when exitedUnexpectedly() has something to say.
   ::testing::AssertionResult waitFor(const std::string& what, const std::function<bool()>& pred,
                                      Millis timeout, Millis interval = kPollInterval);
   ::testing::AssertionResult waitForStage(const std::string& stage, Millis timeout);
   // Stage Stable, Ready=True, observedGeneration current, active color `color` (any when "").
   ::testing::AssertionResult waitStable(Millis timeout = 60s, const std::string& color = "");
+  // Non-empty (why) when a process the test relies on has exited: waiting on is pointless.
+  virtual std::string exitedUnexpectedly() { return ""; }
 
   // The field at `pointer`, or the fallback when `obj` is no object or lacks it.
   static int intAt(const json& obj, const char* pointer, int fallback = -1);
