@@ -225,9 +225,11 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
     return {};
   };
   auto st = executeAll();
-  if (!st && st.error().retry == core::RetryClass::kNone && !observed->rejected) {
+  if (!st && (st.error().code == core::ErrorCode::kInvalid || st.error().code == core::ErrorCode::kBadRequest) &&
+      !observed->rejected) {
     // Invalid input the server refused: plan again with the rejection, which
-    // reports it in status and writes nothing else.
+    // reports it in status and writes nothing else. (Other terminal errors,
+    // e.g. a write refused because leadership was lost, are not about the spec.)
     log_->warn("[{}] {} (not sent again until the spec changes)", key.str(), st.error().describe());
     reject(key, r.generation, st.error().message);
     observed->rejected = st.error().message;

@@ -308,6 +308,19 @@ TEST_F(ReconcilerTest, WriteTheServerRejectsIsReportedOnceAndNotRepeated) {
   EXPECT_NE(status["stage"], "Failed");
 }
 
+TEST_F(ReconcilerTest, TerminalErrorsThatAreNotAboutTheSpecAreNotReportedAsRejected) {
+  // What the leader-only client answers once leadership is lost.
+  fake_.failNext(Verb::kPatch, std::nullopt,
+                 core::Error::make(core::ErrorCode::kCancelled, "not the leader: patch services shop-blue refused", 0));
+  auto out = rec_.reconcile({"prod", "shop"});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, core::ErrorCode::kCancelled);
+  EXPECT_EQ(std::count(events_.reasons.begin(), events_.reasons.end(), "Rejected"), 0);
+  // Nothing is remembered against the spec: the next reconcile applies normally.
+  reconcile();
+  EXPECT_TRUE(fake_.get(kDeployments, "prod", "shop-blue").ok());
+}
+
 TEST_F(ReconcilerTest, DeletedReleaseIsANoOp) {
   ASSERT_TRUE(fake_.remove(kBlueGreenReleases, "prod", "shop").ok());
   fake_.clearWrites();
