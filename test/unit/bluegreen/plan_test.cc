@@ -523,6 +523,30 @@ TEST(PlanTest, InvalidSpecIsStalledAndWritesNothingButStatus) {
   EXPECT_FALSE(hasEvent(p, "InvalidSpec")) << "no event storm on every resync";
 }
 
+TEST(PlanTest, RefusedWriteIsStalledKeepsTrafficAndWritesNothingButStatus) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  w.rejected = "deployments/shop-green: Deployment.apps \"shop-green\" is invalid: "
+               "spec.template.spec.containers[0].ports[0].containerPort: Invalid value: 70000";
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty()) << "nothing is written but status";
+  EXPECT_EQ(w.stage(), "Failed");
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  EXPECT_EQ(w.condition("Ready"), "False");
+  const std::string msg = w.release()["status"]["message"];
+  EXPECT_NE(msg.find("containerPort"), std::string::npos) << msg;
+  EXPECT_EQ(w.release()["status"]["activeColor"], "blue");
+  EXPECT_TRUE(hasEvent(p, "Rejected"));
+  p = w.step();
+  EXPECT_FALSE(hasEvent(p, "Rejected")) << "no event storm on every resync";
+
+  w.rejected.reset();  // a new spec: planned as usual again
+  w.setImage("shop:3.0");
+  p = w.step();
+  EXPECT_FALSE(p.actions.empty());
+  EXPECT_NE(w.stage(), "Failed");
+}
+
 TEST(PlanTest, ForeignObjectWithOurNameIsNeverTakenOver) {
   World w(releaseObject("shop:1.0"));
   w.objects()["Deployment/shop-blue"] = json{

@@ -50,6 +50,8 @@ class World {
   // Traefik's view handed to plan(); margin 0 keeps most tests about the delay alone.
   std::optional<bool> route_live;
   int confirm_margin_seconds = 0;
+  // A write the API server refused for this spec (what the reconciler remembers).
+  std::optional<std::string> rejected;
   // Replicas of a color that the simulated kubelet lets become ready (-1: all).
   std::map<std::string, int> ready_limit;
 
@@ -68,6 +70,7 @@ class World {
     o.now = now;
     o.route_live = route_live;
     o.confirm_margin_seconds = confirm_margin_seconds;
+    o.rejected = rejected;
     const std::string uid = o.parsed.release.uid;
     for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
       const std::string n = std::string("shop-") + api::toString(c);
