@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -23,37 +24,39 @@ std::optional<long double> quantityValue(const json& v) {
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, digits = true;
   }
   if (!digits) return std::nullopt;
-  long double value = std::stold(s.substr(0, i));
   const std::string_view suffix = std::string_view(s).substr(i);
-  if (suffix.empty()) return value;
-  if (suffix.size() == 2 && suffix[1] == 'i') {
-    static constexpr std::string_view kBinary = "KMGTPE";
-    const auto k = kBinary.find(suffix[0]);
+  long double scale = 1;
+  if (suffix.size() == 2 && suffix[1] == 'i') {  // binary SI: Ki .. Ei
+    const auto k = std::string_view("KMGTPE").find(suffix[0]);
     if (k == std::string_view::npos) return std::nullopt;
-    return value * std::pow(1024.0L, static_cast<long double>(k + 1));
-  }
-  if (suffix[0] == 'e' || suffix[0] == 'E') {
-    std::size_t j = 1;
-    if (j < suffix.size() && (suffix[j] == '+' || suffix[j] == '-')) ++j;
+    scale = std::pow(1024.0L, static_cast<long double>(k + 1));
+  } else if (!suffix.empty() && (suffix[0] == 'e' || suffix[0] == 'E') && suffix.size() > 1) {  // 1e3
+    std::size_t j = (suffix[1] == '+' || suffix[1] == '-') ? 2 : 1;
     if (j == suffix.size()) return std::nullopt;
     for (std::size_t k = j; k < suffix.size(); ++k) {
       if (!std::isdigit(static_cast<unsigned char>(suffix[k]))) return std::nullopt;
     }
-    return value * std::pow(10.0L, std::stold(std::string(suffix.substr(1))));
+    scale = std::pow(10.0L, std::strtold(std::string(suffix.substr(1)).c_str(), nullptr));
+  } else if (suffix.size() == 1) {  // decimal SI
+    switch (suffix[0]) {
+      case 'n': scale = 1e-9L; break;
+      case 'u': scale = 1e-6L; break;
+      case 'm': scale = 1e-3L; break;
+      case 'k': scale = 1e3L; break;
+      case 'M': scale = 1e6L; break;
+      case 'G': scale = 1e9L; break;
+      case 'T': scale = 1e12L; break;
+      case 'P': scale = 1e15L; break;
+      case 'E': scale = 1e18L; break;
+      default: return std::nullopt;
+    }
+  } else if (!suffix.empty()) {
+    return std::nullopt;
   }
-  if (suffix.size() != 1) return std::nullopt;
-  switch (suffix[0]) {
-    case 'n': return value * 1e-9L;
-    case 'u': return value * 1e-6L;
-    case 'm': return value * 1e-3L;
-    case 'k': return value * 1e3L;
-    case 'M': return value * 1e6L;
-    case 'G': return value * 1e9L;
-    case 'T': return value * 1e12L;
-    case 'P': return value * 1e15L;
-    case 'E': return value * 1e18L;
-    default: return std::nullopt;
-  }
+  // strtold, not stold: a number too large is not a quantity here, not an exception.
+  const long double value = std::strtold(s.substr(0, i).c_str(), nullptr) * scale;
+  if (!std::isfinite(value)) return std::nullopt;
+  return value;
 }
 
 }  // namespace bgo::api

@@ -33,12 +33,18 @@ TEST(QuantityValue, ParsesEverySpelling) {
                                                   {"2k", 2000},
                                                   {"3M", 3e6L},
                                                   {"1T", 1e12L},
+                                                  {"2E", 2e18L},
                                                   {"+4", 4},
                                                   {"-1", -1}}) {
     const auto got = api::quantityValue(in);
     ASSERT_TRUE(got.has_value()) << in;
     EXPECT_NEAR(static_cast<double>(*got), static_cast<double>(want), 1e-9 * std::max(1.0L, want)) << in;
   }
+}
+
+TEST(QuantityValue, ANumberTooLargeIsNotAQuantityNotAnException) {
+  EXPECT_FALSE(api::quantityValue(std::string(5000, '9')).has_value());
+  EXPECT_FALSE(api::quantityValue("1e" + std::string(5000, '9')).has_value());
 }
 
 TEST(QuantityValue, RejectsWhatIsNotAQuantity) {
