@@ -116,6 +116,16 @@ class ReconcilerTest : public ::testing::Test {
     }
   }
 
+  // Created, converged, past readyForSeconds, switched to blue and settled.
+  void stableOnBlue() {
+    reconcile();
+    converge();
+    reconcile();
+    clock_.advance(11s);
+    reconcile();
+    reconcile();
+  }
+
   std::string mainRouteService() {
     auto r = fake_.get(kIngressRoutes, "prod", "shop");
     return r ? (*r)["spec"]["routes"][0]["services"][0].value("name", "") : "";
@@ -150,12 +160,7 @@ TEST_F(ReconcilerTest, CreateThenSwitchThenSettledCostsZeroWrites) {
 }
 
 TEST_F(ReconcilerTest, NewImageSwitchesToGreenThroughTheApi) {
-  reconcile();
-  converge();
-  reconcile();
-  clock_.advance(11s);
-  reconcile();
-  reconcile();
+  stableOnBlue();
   json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}}}};
   ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
   reconcile();
@@ -246,12 +251,7 @@ TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {
 // stays, the refused write is not sent again for that spec, and a new spec
 // is tried at once.
 TEST_F(ReconcilerTest, WriteTheServerRejectsIsReportedOnceAndNotRepeated) {
-  reconcile();
-  converge();
-  reconcile();
-  clock_.advance(11s);
-  reconcile();
-  reconcile();
+  stableOnBlue();
   ASSERT_EQ(mainRouteService(), "shop-blue");
   json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}}}};
   ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
