@@ -225,7 +225,7 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
     return {};
   };
   auto st = executeAll();
-  if (!st && (st.error().code == core::ErrorCode::kInvalid || st.error().code == core::ErrorCode::kBadRequest) &&
+  if (!st && (st.error().is(core::ErrorCode::kInvalid) || st.error().is(core::ErrorCode::kBadRequest)) &&
       !observed->rejected) {
     // Invalid input the server refused: plan again with the rejection, which
     // reports it in status and writes nothing else. (Other terminal errors,
