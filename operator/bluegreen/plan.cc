@@ -72,9 +72,6 @@ namespace {
 
 using Seconds = std::chrono::seconds;
 
-// Status times have second precision. Rounding up keeps every gate measured
-// from them (readyForSeconds, delaySeconds, the deadline) at least as long as
-// asked; truncating opened them up to a second early.
 // Gate clocks keep milliseconds: rounding to seconds would either shorten a
 // gate or delay every switch by up to a second.
 std::string stamp(core::WallTime t) { return core::formatRfc3339Millis(t); }
@@ -142,6 +139,9 @@ class Planner {
   void inFlight(Color active);
   void initial();
   void finish(Verdict v);
+  // Failed and Stalled for `reason`: nothing is written but status, and a
+  // Warning Event only when the release was not already failed this way.
+  Plan refuse(const char* reason, std::string message);
 
   const Observed& o_;
   const api::Release& r_;
@@ -583,46 +583,34 @@ void Planner::finish(Verdict v) {
                g, cond_now_);
 }
 
+Plan Planner::refuse(const char* reason, std::string message) {
+  Verdict v;
+  v.stage = Stage::kFailed;
+  v.stalled = true;
+  v.stalled_reason = reason;
+  v.ready_reason = reason;
+  v.message = std::move(message);
+  if (r_.status.stage != api::toString(Stage::kFailed) || r_.status.message != v.message) {
+    event("Warning", reason, v.message);
+  }
+  finish(v);
+  return std::move(p_);
+}
+
 Plan Planner::run() {
   fillColors();
   if (!o_.parsed.errors.empty()) {
-    Verdict v;
-    v.stage = Stage::kFailed;
-    v.stalled = true;
-    v.stalled_reason = "InvalidSpec";
-    v.ready_reason = "InvalidSpec";
-    v.message = "invalid spec: " + o_.parsed.errorSummary() + "; nothing was changed";
-    if (r_.status.stage != api::toString(Stage::kFailed) || r_.status.message != v.message) {
-      event("Warning", "InvalidSpec", v.message);
-    }
-    finish(v);
-    return std::move(p_);
+    return refuse("InvalidSpec", "invalid spec: " + o_.parsed.errorSummary() + "; nothing was changed");
   }
   if (std::string conflict = conflictingObject(); !conflict.empty()) {
-    Verdict v;
-    v.stage = Stage::kFailed;
-    v.stalled = true;
-    v.stalled_reason = "NameConflict";
-    v.ready_reason = "NameConflict";
-    v.message = conflict + " exists but is not owned by BlueGreenRelease " + r_.name +
-                "; the operator never takes over objects it did not create: rename the release "
-                "or remove that object";
-    if (r_.status.message != v.message) event("Warning", "NameConflict", v.message);
-    finish(v);
-    return std::move(p_);
+    return refuse("NameConflict",
+                  conflict + " exists but is not owned by BlueGreenRelease " + r_.name +
+                      "; the operator never takes over objects it did not create: rename the release "
+                      "or remove that object");
   }
-
   if (o_.rejected) {
-    Verdict v;
-    v.stage = Stage::kFailed;
-    v.stalled = true;
-    v.stalled_reason = "Rejected";
-    v.ready_reason = "Rejected";
-    v.message = "the API server rejected " + *o_.rejected +
-                "; traffic is unchanged: correct spec.template and apply it again";
-    if (r_.status.message != v.message) event("Warning", "Rejected", v.message);
-    finish(v);
-    return std::move(p_);
+    return refuse("Rejected", "the API server rejected " + *o_.rejected +
+                                  "; traffic is unchanged: correct spec.template and apply it again");
   }
 
   const std::string match = traefik::mainMatch(r_);
