@@ -185,6 +185,24 @@ std::string Parsed::errorSummary() const {
   return out;
 }
 
+namespace {
+// The API server answers an unparsable quantity with a 500 that names no
+// field: check a container's resources here, where the error can say which one.
+void checkQuantities(const json& container, const std::string& path, std::vector<FieldError>& errors) {
+  const json& res = container.is_object() ? container.value("resources", json()) : json();
+  if (!res.is_object()) return;
+  for (const char* kind : {"limits", "requests"}) {
+    const json& values = res.value(kind, json());
+    if (!values.is_object()) continue;
+    for (auto it = values.begin(); it != values.end(); ++it) {
+      if (quantityValue(it.value())) continue;
+      errors.push_back({path + ".resources." + kind + "." + it.key(),
+                        it.value().dump() + " is not a resource quantity (e.g. 500m, 2, 128Mi, 1Gi)"});
+    }
+  }
+}
+}  // namespace
+
 std::vector<FieldError> validateAndDefault(Spec& spec) {
   std::vector<FieldError> errors;
   if (spec.replicas < 0) errors.push_back({"spec.replicas", "must be >= 0"});
@@ -201,24 +219,11 @@ std::vector<FieldError> validateAndDefault(Spec& spec) {
         }
       }
     }
-    // The API server answers an unparsable quantity with a 500 that names no
-    // field: check them here, where the error can say which one.
     for (const char* list : {"containers", "initContainers"}) {
       const json& cs = pod.is_object() ? pod.value(list, json()) : json();
       if (!cs.is_array()) continue;
       for (std::size_t i = 0; i < cs.size(); ++i) {
-        const json& res = cs[i].is_object() ? cs[i].value("resources", json()) : json();
-        if (!res.is_object()) continue;
-        for (const char* kind : {"limits", "requests"}) {
-          const json& values = res.value(kind, json());
-          if (!values.is_object()) continue;
-          for (auto it = values.begin(); it != values.end(); ++it) {
-            if (quantityValue(it.value())) continue;
-            errors.push_back({"spec.template.spec." + std::string(list) + "[" + std::to_string(i) +
-                                  "].resources." + kind + "." + it.key(),
-                              it.value().dump() + " is not a resource quantity (e.g. 500m, 2, 128Mi, 1Gi)"});
-          }
-        }
+        checkQuantities(cs[i], "spec.template.spec." + std::string(list) + "[" + std::to_string(i) + "]", errors);
       }
     }
   }
