@@ -59,6 +59,7 @@ App::App(Options options, kube::KubeClient& client, core::Clock& clock,
             return r;
           },
           log_, controller_observer) {
+  controller_.setTerminalRequeue(options_.resync_period);
   registerHandlers();
 }
 
@@ -71,8 +72,23 @@ void App::enqueueKey(const std::string& key) {
 void App::registerHandlers() {
   // Handlers only enqueue keys; every reconcile re-reads the cache.
   auto releaseKey = [](const informer::ObjectPtr& o) { return informer::objectKey(*o); };
+  // Releases that adopt the same user route decide among themselves who may
+  // switch it (the oldest): one coming or going is news to the others.
+  auto routeSharers = [this](const informer::ObjectPtr& o) {
+    const auto& route = o->value("spec", nlohmann::json::object())
+                            .value("routing", nlohmann::json::object())
+                            .value("existingIngressRoute", nlohmann::json::object());
+    if (!route.is_object() || !route.contains("name")) return;
+    const auto& meta = o->value("metadata", nlohmann::json::object());
+    for (const auto& r : cache_.releasesUsingRoute(meta.value("namespace", ""), route.value("name", ""))) {
+      enqueueKey(informer::objectKey(*r));
+    }
+  };
   cache_.addHandlers(kBlueGreenReleases,
-                     {[=, this](const informer::ObjectPtr& o) { enqueueKey(releaseKey(o)); },
+                     {[=, this](const informer::ObjectPtr& o) {
+                        enqueueKey(releaseKey(o));
+                        routeSharers(o);
+                      },
                       [=, this](const informer::ObjectPtr& old_obj, const informer::ObjectPtr& o) {
                         // Our own status writes come back as updates: only spec,
                         // metadata (annotations, deletion) or a new object matter.
@@ -84,7 +100,10 @@ void App::registerHandlers() {
                         }
                         enqueueKey(releaseKey(o));
                       },
-                      [=, this](const informer::ObjectPtr& o) { enqueueKey(releaseKey(o)); }});
+                      [=, this](const informer::ObjectPtr& o) {
+                        enqueueKey(releaseKey(o));
+                        routeSharers(o);
+                      }});
   informer::EventHandlers owned{
       [this](const informer::ObjectPtr& o) { enqueueKey(InformerCache::ownerKey(*o)); },
       [this](const informer::ObjectPtr&, const informer::ObjectPtr& o) { enqueueKey(InformerCache::ownerKey(*o)); },

@@ -108,8 +108,14 @@ void Controller::processOne(const std::string& key) {
       else queue_.addRateLimited(key);
       break;
     case core::RetryClass::kNone:
-      log_->error("[{}] {}; not retrying until the release changes", key, e.describe());
       queue_.forget(key);
+      if (terminal_requeue_.count() > 0) {
+        log_->error("[{}] {}; not retrying until the release changes or the resync in {}s", key, e.describe(),
+                    std::chrono::duration_cast<std::chrono::seconds>(terminal_requeue_).count());
+        queue_.addAfter(key, terminal_requeue_);
+      } else {
+        log_->error("[{}] {}; not retrying until the release changes", key, e.describe());
+      }
       break;
   }
 }

@@ -3,7 +3,8 @@
 // call the reconcile function and requeue by the error's retry class:
 //   replan  -> requeue soon (per-key backoff from a few ms)
 //   backoff -> exponential per-key backoff (Retry-After honoured when longer)
-//   none    -> forget: terminal, reported by the reconciler, no hot loop
+//   none    -> forget: terminal, reported by the reconciler, no hot loop; looked
+//              at again after the terminal requeue (the resync period)
 // A success forgets the key's failures and requeues after `requeue_after`.
 
 #include <atomic>
@@ -49,6 +50,9 @@ class Controller {
   bool stop(std::chrono::milliseconds grace);
   // Writes are allowed only while true (leader election flips it).
   void setActive(bool active) { active_.store(active); }
+  // A key whose reconcile ended on a terminal error is looked at again after
+  // `after` (the resync period), like every other key; zero: only on events.
+  void setTerminalRequeue(std::chrono::milliseconds after) { terminal_requeue_ = after; }
   bool active() const { return active_.load(); }
   // Seconds since a worker last finished or waited for work: the /healthz signal.
   std::chrono::steady_clock::time_point lastProgress() const;
@@ -57,6 +61,7 @@ class Controller {
  private:
   void worker();
   void processOne(const std::string& key);
+  std::chrono::milliseconds terminal_requeue_{0};
 
   std::string name_;
   workqueue::RateLimitingQueue& queue_;
