@@ -121,8 +121,10 @@ launch() {
   # shellcheck disable=SC2046
   # fd 8 is the state-dir lock: the daemon must not inherit it, or stop.sh would wait for it forever.
   setsid nohup "$bin" $(args_of "$c") >>"$PLANE_DIR/logs/$c.log" 2>&1 < /dev/null 8>&- &
-  echo $! > "$PLANE_DIR/pids/$c.pid"
-  say "started $c (pid $!, log $PLANE_DIR/logs/$c.log)"
+  local pid=$!
+  echo $pid > "$PLANE_DIR/pids/$c.pid"
+  wait_exec "$c" "$pid"
+  say "started $c (pid $pid, log $PLANE_DIR/logs/$c.log)"
 }
 
 wait_for() { # what seconds command...
