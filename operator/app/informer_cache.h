@@ -30,7 +30,7 @@ class InformerCache final : public bluegreen::ObjectReader {
   std::vector<std::shared_ptr<const nlohmann::json>> releases() const;
   // Releases in `ns` whose spec.routing.existingIngressRoute names IngressRoute `name` (an index).
   std::vector<std::shared_ptr<const nlohmann::json>> releasesUsingRoute(const std::string& ns,
-                                                                       const std::string& name) const;
+                                                                       const std::string& name) const override;
 
   std::shared_ptr<const nlohmann::json> get(const core::Gvr& gvr, const std::string& ns,
                                             const std::string& name) const override;

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "operator/api/v1alpha1/quantity.h"
+#include "operator/api/v1alpha1/revision.h"
 
 namespace bgo::bluegreen {
 namespace {
@@ -31,36 +32,87 @@ bool sameQuantity(const json& live, const json& desired) {
   return std::fabs(*a - *b) <= 1e-12L * std::max(std::fabs(*a), std::fabs(*b));
 }
 
+std::string at(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
 // `quantities`: `desired` is a resource list, its values are quantities.
-bool coversAt(const json& live, const json& desired, bool quantities) {
+std::optional<std::string> diffAt(const json& live, const json& desired, bool quantities, const std::string& path) {
   if (desired.is_object()) {
-    if (!live.is_object()) return false;
+    if (!live.is_object()) return path;
     for (auto it = desired.begin(); it != desired.end(); ++it) {
       auto l = live.find(it.key());
       if (l == live.end()) {
         if (zeroValue(it.value())) continue;
-        return false;
+        return at(path, it.key());
       }
       if (quantities || isQuantity(it.key())) {
-        if (!sameQuantity(*l, it.value())) return false;
-      } else if (!coversAt(*l, it.value(), holdsQuantities(it.key()))) {
-        return false;
+        if (!sameQuantity(*l, it.value())) return at(path, it.key());
+      } else if (auto d = diffAt(*l, it.value(), holdsQuantities(it.key()), at(path, it.key()))) {
+        return d;
       }
     }
-    return true;
+    return std::nullopt;
   }
   if (desired.is_array()) {
-    if (!live.is_array() || live.size() != desired.size()) return false;
+    if (!live.is_array() || live.size() != desired.size()) return path;
     for (std::size_t i = 0; i < desired.size(); ++i) {
-      if (!coversAt(live[i], desired[i], false)) return false;
+      if (auto d = diffAt(live[i], desired[i], false, path + "[" + std::to_string(i) + "]")) return d;
     }
-    return true;
+    return std::nullopt;
   }
-  return live == desired;
+  if (live == desired) return std::nullopt;
+  return path;
+}
+
+std::string annotation(const json& obj, const char* key) {
+  const json& meta = obj.is_object() ? obj.value("metadata", json::object()) : json::object();
+  const json& ann = meta.is_object() ? meta.value("annotations", json::object()) : json::object();
+  return ann.is_object() ? ann.value(key, "") : "";
 }
 
 }  // namespace
 
-bool covers(const json& live, const json& desired) { return coversAt(live, desired, false); }
+bool covers(const json& live, const json& desired) { return !diffAt(live, desired, false, ""); }
+
+std::optional<std::string> difference(const json& live, const json& desired) {
+  return diffAt(live, desired, false, "");
+}
+
+std::string appliedHash(const json& desired) {
+  json d = desired;
+  if (auto s = d.find("spec"); s != d.end() && s->is_object()) s->erase("replicas");
+  if (auto m = d.find("metadata"); m != d.end() && m->is_object()) {
+    if (auto a = m->find("annotations"); a != m->end() && a->is_object()) {
+      a->erase(kAnnotationApplied);
+      if (a->empty()) m->erase(a);
+    }
+  }
+  // Same canonical FNV-1a as the revision: nlohmann::json keeps keys sorted.
+  return api::revisionOf(d);
+}
+
+json withAppliedHash(json desired) {
+  const std::string h = appliedHash(desired);
+  desired["metadata"]["annotations"][kAnnotationApplied] = h;
+  return desired;
+}
+
+Freshness freshness(const json& live, const json& desired, bool exact_spec) {
+  if (annotation(live, kAnnotationApplied) != appliedHash(desired)) return {Freshness::State::kChanged, ""};
+  json want = desired;
+  want["metadata"]["annotations"][kAnnotationApplied] = appliedHash(desired);
+  if (auto d = difference(live, want)) {
+    // Only replicas differ: scaling, ours or by the spec, not a foreign edit.
+    json no_replicas = want;
+    if (auto s = no_replicas.find("spec"); s != no_replicas.end() && s->is_object()) s->erase("replicas");
+    if (!difference(live, no_replicas)) return {Freshness::State::kChanged, ""};
+    return {Freshness::State::kDrifted, *d};
+  }
+  if (exact_spec) {
+    if (auto d = difference(desired.value("spec", json::object()), live.value("spec", json::object()))) {
+      return {Freshness::State::kDrifted, "spec." + *d};
+    }
+  }
+  return {};
+}
 
 }  // namespace bgo::bluegreen

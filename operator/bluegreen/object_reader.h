@@ -23,6 +23,9 @@ class ObjectReader {
       const std::string& value) const = 0;
   virtual std::vector<std::shared_ptr<const nlohmann::json>> list(const core::Gvr& gvr,
                                                                   const std::string& ns) const = 0;
+  // Releases in `ns` whose spec.routing.existingIngressRoute names IngressRoute `name`.
+  virtual std::vector<std::shared_ptr<const nlohmann::json>> releasesUsingRoute(const std::string& ns,
+                                                                               const std::string& name) const;
 };
 
 }  // namespace bgo::bluegreen

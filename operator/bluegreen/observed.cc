@@ -3,6 +3,7 @@
 #include <set>
 
 #include "operator/api/v1alpha1/types.h"
+#include "operator/bluegreen/object_reader.h"
 
 namespace bgo::bluegreen {
 namespace {
@@ -60,14 +61,27 @@ DeploymentView viewDeployment(ObjectPtr d, const std::string& release_uid) {
   return v;
 }
 
-int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices) {
-  return static_cast<int32_t>(readyEndpointAddresses(slices).size());
+int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices, const std::string& port_name) {
+  return static_cast<int32_t>(readyEndpointAddresses(slices, port_name).size());
 }
 
-std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slices) {
+namespace {
+bool carriesPort(const json& slice, const std::string& port_name) {
+  const json& ports = slice.value("ports", json());
+  if (!ports.is_array()) return false;
+  for (const auto& p : ports) {
+    if (p.is_object() && p.value("name", "") == port_name && p.contains("port") && p["port"].is_number_integer()) {
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slices, const std::string& port_name) {
   std::set<std::string> ready;
   for (const auto& s : slices) {
-    if (!s || !s->is_object()) continue;
+    if (!s || !s->is_object() || !carriesPort(*s, port_name)) continue;
     const json& eps = s->value("endpoints", json::array());
     if (!eps.is_array()) continue;
     for (const auto& ep : eps) {
@@ -83,6 +97,15 @@ std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slice
     }
   }
   return ready;
+}
+
+std::vector<ObjectPtr> ObjectReader::releasesUsingRoute(const std::string& ns, const std::string& name) const {
+  std::vector<ObjectPtr> out;
+  for (auto& r : list(core::gvrs::kBlueGreenReleases, ns)) {
+    const json& route = r->value("spec", json::object()).value("routing", json::object()).value("existingIngressRoute", json());
+    if (route.is_object() && route.value("name", "") == name) out.push_back(r);
+  }
+  return out;
 }
 
 }  // namespace bgo::bluegreen

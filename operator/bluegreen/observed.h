@@ -19,6 +19,9 @@ using json = nlohmann::json;
 using api::Color;
 using ObjectPtr = std::shared_ptr<const json>;
 
+// The name of the one port of each color's Service.
+inline constexpr const char* kServicePortName = "http";
+
 struct DeploymentView {
   ObjectPtr object;            // null: does not exist
   bool owned = false;          // controller ownerReference to this release
@@ -40,7 +43,7 @@ struct DeploymentView {
 struct ServiceView {
   ObjectPtr object;
   bool owned = false;
-  int32_t ready_endpoints = 0;  // distinct ready addresses in its EndpointSlices
+  int32_t ready_endpoints = 0;  // distinct ready addresses in its EndpointSlices that carry its port
   bool exists() const { return object != nullptr; }
 };
 
@@ -66,6 +69,12 @@ struct Observed {
   // The API server refused a write of this spec generation as invalid (e.g. a
   // template that is no valid Deployment): its message, naming the field.
   std::optional<std::string> rejected;
+  // An older release adopts the same existing route and match: its name.
+  std::string route_claimed_by;
+  // Traefik's view of the preview color before a switch: whether its preview
+  // router lists servers (nullopt: no Traefik API, or no preview host).
+  std::optional<bool> preview_servable;
+  std::string preview_servable_problem;
 
   const api::Release& release() const { return parsed.release; }
   const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }
@@ -75,8 +84,11 @@ struct Observed {
 // Builders from raw objects (used by the reconciler and tests).
 DeploymentView viewDeployment(ObjectPtr deployment, const std::string& release_uid);
 bool ownedBy(const json& object, const std::string& uid);
-// Counts distinct ready endpoint addresses over the slices of one Service.
-int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices);
-std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slices);
+// Counts distinct ready endpoint addresses over the slices of one Service,
+// only in slices that carry the Service's port `port_name` (a named targetPort
+// no container declares gives slices without ports: nothing could serve them).
+int32_t countReadyEndpoints(const std::vector<ObjectPtr>& slices, const std::string& port_name = kServicePortName);
+std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slices,
+                                             const std::string& port_name = kServicePortName);
 
 }  // namespace bgo::bluegreen

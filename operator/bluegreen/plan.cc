@@ -62,7 +62,7 @@ json desiredService(const api::Release& r, Color c) {
               {"spec",
                {{"selector", {{api::kLabelRelease, r.name}, {api::kLabelColor, api::toString(c)}}},
                 {"ports",
-                 json::array({{{"name", "http"},
+                 json::array({{{"name", kServicePortName},
                                {"port", r.spec.service_port},
                                {"targetPort", r.spec.service_target_port},
                                {"protocol", "TCP"}}})}}}};
@@ -127,11 +127,16 @@ class Planner {
   }
 
   std::string conflictingObject() const;
+  // Needs `want` applied over `live`? Reports a foreign edit of an object
+  // whose spec is ours (drift) with a Warning Event.
+  bool outdated(const ObjectPtr& live, const json& want, bool exact_spec);
+  void adoptSwitchFromRoute(Color active);
+  Plan routeMissing();
   void fillColors();
   void ensureServices();
   void ensureDeploymentAt(Color c, int32_t replicas, const char* why);
   void scaleTo(Color c, int32_t replicas, const char* why);
-  void ensureRoutes(std::optional<Color> main_color);
+  void ensureRoutes(std::optional<Color> main_color, const std::string& switch_record = "");
   void switchTo(Color to, std::optional<Color> from, const char* reason);
   bool gate(Color c, bool warm_rollback);
   void settle(Color active);
@@ -184,9 +189,9 @@ void Planner::fillColors() {
 
 void Planner::ensureServices() {
   for (Color c : {Color::kBlue, Color::kGreen}) {
-    json want = desiredService(r_, c);
+    json want = withAppliedHash(desiredService(r_, c));
     const ServiceView& s = o_.service(c);
-    if (!s.exists() || !covers(*s.object, want)) {
+    if (outdated(s.object, want, false)) {
       act(Action::Kind::kApply, kServices, want["metadata"]["name"], want,
           std::string(s.exists() ? "update" : "create") + " Service for " + api::toString(c));
     }
@@ -196,9 +201,9 @@ void Planner::ensureServices() {
 // Server-side apply of the current template to a color: only for a color that
 // runs (or is to run) the desired revision, since we hold only that template.
 void Planner::ensureDeploymentAt(Color c, int32_t replicas, const char* why) {
-  json want = desiredDeployment(r_, c, replicas);
+  json want = withAppliedHash(desiredDeployment(r_, c, replicas));
   const DeploymentView& d = dep(c);
-  if (d.exists() && covers(*d.object, want)) return;
+  if (!outdated(d.object, want, false)) return;
   act(Action::Kind::kApply, kDeployments, want["metadata"]["name"], want,
       std::string(why) + ": revision " + revision_ + " on " + api::toString(c) + " at " +
           std::to_string(replicas) + " replicas");
@@ -214,17 +219,24 @@ void Planner::scaleTo(Color c, int32_t replicas, const char* why) {
           std::to_string(d.spec_replicas) + " to " + std::to_string(replicas));
 }
 
-void Planner::ensureRoutes(std::optional<Color> main_color) {
+void Planner::ensureRoutes(std::optional<Color> main_color, const std::string& switch_record) {
   if (!spec_.existing_route && main_color) {
-    json want = traefik::managedMainRoute(r_, *main_color, ownedMeta(r_, std::nullopt));
-    if (!o_.main_route.exists() || !covers(*o_.main_route.object, want)) {
+    json meta = ownedMeta(r_, std::nullopt);
+    // Not switching: keep the record of the last switch the route carries.
+    std::string record = switch_record;
+    if (record.empty() && o_.main_route.exists()) {
+      if (auto rec = traefik::readSwitchRecord(*o_.main_route.object)) record = traefik::switchRecord(*rec);
+    }
+    if (!record.empty()) meta["annotations"][traefik::kAnnotationSwitch] = record;
+    json want = withAppliedHash(traefik::managedMainRoute(r_, *main_color, meta));
+    if (outdated(o_.main_route.object, want, true)) {
       act(Action::Kind::kApply, kIngressRoutes, want["metadata"]["name"], want,
           "route " + spec_.host + " to " + api::toString(*main_color));
     }
   }
   if (!spec_.preview_host_blue.empty() || !spec_.preview_host_green.empty()) {
-    json want = traefik::managedPreviewRoute(r_, ownedMeta(r_, std::nullopt));
-    if (!o_.preview_route.exists() || !covers(*o_.preview_route.object, want)) {
+    json want = withAppliedHash(traefik::managedPreviewRoute(r_, ownedMeta(r_, std::nullopt)));
+    if (outdated(o_.preview_route.object, want, true)) {
       act(Action::Kind::kApply, kIngressRoutes, want["metadata"]["name"], want,
           "preview routes for blue and green");
     }
@@ -233,24 +245,26 @@ void Planner::ensureRoutes(std::optional<Color> main_color) {
 
 void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) {
   const std::string what = traefik::mainMatch(r_);
-  if (spec_.existing_route) {
-    auto patch = traefik::switchPatch(*o_.main_route.object, r_, to);
-    if (!patch) return;  // route_problem_ already reports it
-    act(Action::Kind::kJsonPatch, kIngressRoutes, spec_.existing_route->name, *patch,
-        "switch " + what + " to " + api::toString(to));
-    ensureRoutes(std::nullopt);
-  } else {
-    ensureRoutes(to);
-  }
-  p_.switched = true;
   const std::string from_s = from ? api::toString(*from) : "";
   // The cache may not show our own switch yet; never record the same switch twice.
   const bool recorded = !st().history.empty() && st().history.front().to == api::toString(to) &&
                         st().history.front().revision == revision_ &&
                         st().history.front().from == from_s;
+  const api::HistoryEntry entry =
+      recorded ? st().history.front() : api::HistoryEntry{from_s, api::toString(to), revision_, now_, reason};
+  const std::string record = traefik::switchRecord(entry);
+  if (spec_.existing_route) {
+    auto patch = traefik::switchPatch(*o_.main_route.object, r_, to, record);
+    if (!patch) return;  // the route has no such match: reported by routeMissing()
+    act(Action::Kind::kJsonPatch, kIngressRoutes, spec_.existing_route->name, *patch,
+        "switch " + what + " to " + api::toString(to));
+    ensureRoutes(std::nullopt);
+  } else {
+    ensureRoutes(to, record);
+  }
+  p_.switched = true;
   if (!recorded) {
-    st().history.insert(st().history.begin(),
-                        api::HistoryEntry{from_s, api::toString(to), revision_, now_, reason});
+    st().history.insert(st().history.begin(), entry);
     if (st().history.size() > api::kMaxHistory) st().history.resize(api::kMaxHistory);
     st().last_switch_time = now_;
     st().traffic_confirmed_time.clear();
@@ -276,8 +290,16 @@ bool Planner::gate(Color c, bool warm_rollback) {
     return false;
   }
   if (st().promotable_since.empty()) st().promotable_since = now_;
-  if (warm_rollback) return true;
-  if (reached(st().promotable_since, spec_.ready_for_seconds)) return true;
+  // Traefik must list servers for the color's preview router: endpoints it
+  // cannot use would pass every other gate. Not a reason to restart the clock
+  // (Traefik lags the endpoints by its provider throttle), only to wait.
+  const bool servable = !o_.preview_servable.has_value() || *o_.preview_servable;
+  if (warm_rollback && servable) return true;
+  if (reached(st().promotable_since, spec_.ready_for_seconds)) {
+    if (servable) return true;
+    wakeAt(now_, Seconds(1));
+    return false;
+  }
   wakeAt(st().promotable_since, Seconds(spec_.ready_for_seconds));
   return false;
 }
@@ -314,14 +336,14 @@ void Planner::initial() {
   const auto& h = st().history;
   const bool needs_request = !spec_.auto_promote && !h.empty() && h.front().revision != revision_ &&
                              r_.promote_request != revision_;
-  if (promotable && route_problem_.empty() && needs_request) {
+  if (promotable && needs_request) {
     v.stage = Stage::kAwaitingPromotion;
     v.reconciling_reason = "AwaitingPromotion";
     v.message = traefik::mainMatch(r_) + " goes to " + target_.description +
                 ", not to this release; revision " + revision_ + " on " + api::toString(target) +
                 " is promotable; to route it there: kubectl annotate bgr " + r_.name + " " +
                 api::kAnnotationPromote + "=" + revision_ + " --overwrite";
-  } else if (promotable && route_problem_.empty()) {
+  } else if (promotable) {
     switchTo(target, std::nullopt, "Initial");
     v.stage = Stage::kSwitching;
     v.message = "routing " + traefik::mainMatch(r_) + " to " + api::toString(target);
@@ -508,7 +530,8 @@ void Planner::inFlight(Color active) {
   v.preview_message = std::string(api::toString(preview)) + " " +
                       std::to_string(dep(preview).ready_replicas) + "/" +
                       std::to_string(spec_.replicas) + " ready, " +
-                      std::to_string(o_.service(preview).ready_endpoints) + " ready endpoints";
+                      std::to_string(o_.service(preview).ready_endpoints) + " ready endpoints" +
+                      (o_.preview_servable == false ? "; " + o_.preview_servable_problem : "");
 
   if ((was_failed || (deadline && !promotable)) && !promote_requested) {
     v.stage = Stage::kFailed;
@@ -520,9 +543,6 @@ void Planner::inFlight(Color active) {
                 " was not promotable within " + std::to_string(spec_.progress_deadline_seconds) +
                 "s; traffic stays on " + api::toString(active) + "; " + v.preview_message;
     if (old_stage != api::toString(Stage::kFailed)) event("Warning", "Failed", v.message);
-  } else if (promotable && !route_problem_.empty()) {
-    v.stage = Stage::kAwaitingPromotion;
-    v.message = "cannot switch: " + route_problem_;
   } else if (promotable && (spec_.auto_promote || promote_requested)) {
     switchTo(preview, active, rollback ? "Rollback" : "Promoted");
     v.stage = Stage::kSwitching;
@@ -597,6 +617,59 @@ Plan Planner::refuse(const char* reason, std::string message) {
   return std::move(p_);
 }
 
+bool Planner::outdated(const ObjectPtr& live, const json& want, bool exact_spec) {
+  if (!live) return true;
+  const Freshness f = freshness(*live, want, exact_spec);
+  if (f.state == Freshness::State::kDrifted) {
+    event("Warning", "DriftCorrected",
+          want.value("kind", "") + " " + want["metadata"].value("name", "") + " was changed outside the operator (" +
+              f.field + "); restored what BlueGreenRelease " + r_.name +
+              " declares: change the release instead (spec.routing.middlewares, spec.template, ...)");
+  }
+  return f.state != Freshness::State::kUpToDate;
+}
+
+// The route carries a record of the switch that produced it. One newer than
+// status's history means the status write after that switch failed: the
+// switch happened, so it gets its confirmation and warm window like any other.
+void Planner::adoptSwitchFromRoute(Color active) {
+  auto rec = traefik::readSwitchRecord(*o_.main_route.object);
+  if (!rec || rec->to != api::toString(active)) return;
+  auto& h = st().history;
+  if (!h.empty()) {
+    const auto& f = h.front();
+    if (f.to == rec->to && f.from == rec->from && f.revision == rec->revision) return;
+    auto front_t = core::parseRfc3339(f.time), rec_t = core::parseRfc3339(rec->time);
+    if (!rec_t || (front_t && *rec_t <= *front_t)) return;  // the route is older news than status
+  }
+  h.insert(h.begin(), *rec);
+  if (h.size() > api::kMaxHistory) h.resize(api::kMaxHistory);
+  st().last_switch_time = rec->time;
+  st().traffic_confirmed_time.clear();
+  st().scale_down_at.clear();
+  event("Warning", "SwitchRecovered",
+        "the main route shows a switch " + (rec->from.empty() ? std::string() : "from " + rec->from + " ") + "to " +
+            rec->to + " (revision " + rec->revision + ") at " + rec->time +
+            " that status had not recorded (its write failed); it is confirmed and kept warm like any switch");
+}
+
+// An existing route that is missing (or lacks the match) gets nothing: no
+// pods for a version nothing can reach, nothing half-applied. What runs
+// already is left as it is.
+Plan Planner::routeMissing() {
+  Verdict v;
+  v.stage = Stage::kInitializing;
+  v.stalled = true;
+  v.stalled_reason = "RouteNotFound";
+  v.ready_reason = "RouteNotFound";
+  const bool deployed = dep(Color::kBlue).exists() || dep(Color::kGreen).exists();
+  v.message = route_problem_ + (deployed ? "; blue and green are left as they are until it exists"
+                                         : "; nothing is deployed until it exists");
+  if (r_.status.message != v.message) event("Warning", "RouteNotFound", v.message);
+  finish(v);
+  return std::move(p_);
+}
+
 Plan Planner::run() {
   fillColors();
   if (!o_.parsed.errors.empty()) {
@@ -607,6 +680,14 @@ Plan Planner::run() {
                   conflict + " exists but is not owned by BlueGreenRelease " + r_.name +
                       "; the operator never takes over objects it did not create: rename the release "
                       "or remove that object");
+  }
+  if (!o_.route_claimed_by.empty()) {
+    return refuse("RouteConflict",
+                  "spec.routing.existingIngressRoute: the route " + spec_.existing_route->match + " of IngressRoute " +
+                      spec_.existing_route->name + " is already switched by BlueGreenRelease " +
+                      o_.route_claimed_by +
+                      "; two releases must not switch one route: point this release at another route or match, "
+                      "or delete the other release; nothing was changed");
   }
   if (o_.rejected) {
     return refuse("Rejected", "the API server rejected " + *o_.rejected +
@@ -627,6 +708,7 @@ Plan Planner::run() {
   std::optional<Color> active = target_.color;
   st().active_color = active ? api::toString(*active) : "";
   st().active_revision = active ? dep(*active).revision : "";
+  if (active) adoptSwitchFromRoute(*active);
 
   if (spec_.paused) {
     Verdict v;
@@ -637,6 +719,7 @@ Plan Planner::run() {
     finish(v);
     return std::move(p_);
   }
+  if (!route_problem_.empty()) return routeMissing();
 
   if (!active) {
     initial();
@@ -645,11 +728,6 @@ Plan Planner::run() {
     ensureRoutes(*active);
     if (dep(*active).revision == revision_) settle(*active);
     else inFlight(*active);
-  }
-  if (!route_problem_.empty()) {
-    auto& c = st().conditions;
-    setCondition(c, api::kCondStalled, true, "RouteNotFound", route_problem_, r_.generation, cond_now_);
-    st().message = route_problem_;
   }
   return std::move(p_);
 }

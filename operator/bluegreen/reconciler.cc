@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "operator/api/v1alpha1/codec.h"
+#include "operator/api/v1alpha1/revision.h"
 #include "operator/traffic/traefik/ingress_route.h"
 
 namespace bgo::bluegreen {
@@ -44,13 +45,34 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
   if (o.main_route.object) o.main_route.owned = ownedBy(*o.main_route.object, r.uid);
   o.preview_route.object = cache_.get(kIngressRoutes, r.ns, traefik::previewRouteName(r));
   if (o.preview_route.object) o.preview_route.owned = ownedBy(*o.preview_route.object, r.uid);
+  if (r.spec.existing_route) o.route_claimed_by = routeClaimant(*obj, r);
   return o;
 }
 
-// Only while a switch waits for confirmation: one or two GETs to Traefik's API.
+// The oldest other release (creation time, then name) adopting the same route
+// and match owns it; "" when that is this release.
+std::string Reconciler::routeClaimant(const json& self, const api::Release& r) const {
+  const json& meta = self.value("metadata", json::object());
+  const std::pair<std::string, std::string> mine{meta.value("creationTimestamp", ""), r.name};
+  std::optional<std::pair<std::string, std::string>> oldest;
+  for (const auto& other : cache_.releasesUsingRoute(r.ns, r.spec.existing_route->name)) {
+    const json& m = other->value("metadata", json::object());
+    if (m.value("uid", "") == r.uid || m.contains("deletionTimestamp")) continue;
+    const json& route =
+        other->value("spec", json::object()).value("routing", json::object()).value("existingIngressRoute", json());
+    if (!route.is_object() || route.value("match", "") != r.spec.existing_route->match) continue;
+    std::pair<std::string, std::string> theirs{m.value("creationTimestamp", ""), m.value("name", "")};
+    if (theirs < mine && (!oldest || theirs < *oldest)) oldest = theirs;
+  }
+  return oldest ? oldest->second : "";
+}
+
+// Only while a release is in flight or a switch waits for confirmation: one or
+// two GETs to Traefik's API each.
 void Reconciler::askTraefik(Observed& o) const {
   o.confirm_margin_seconds = confirm_margin_seconds_;
   if (!confirmer_) return;
+  askPreview(o);
   const api::Status& st = o.release().status;
   if (st.last_switch_time.empty() || !st.traffic_confirmed_time.empty() || st.history.empty() ||
       st.history.front().from.empty() || !o.main_route.exists()) {
@@ -70,6 +92,29 @@ void Reconciler::askTraefik(Observed& o) const {
   } else {
     o.route_live = false;
     o.route_live_problem = live.error().message;
+  }
+}
+
+// Before a switch: does Traefik list servers for the preview color's router?
+void Reconciler::askPreview(Observed& o) const {
+  const api::Release& r = o.release();
+  if (!o.main_route.exists() || !o.preview_route.exists() || !r.spec.template_.is_object()) return;
+  auto target = traefik::readTarget(*o.main_route.object, traefik::mainMatch(r), r);
+  if (!target.color) return;
+  const api::Color preview = api::other(*target.color);
+  const std::string revision = api::revisionOf(r.spec.template_);
+  if (o.deployment(*target.color).revision == revision || o.deployment(preview).revision != revision) return;
+  const std::string& host = r.spec.previewHost(preview);
+  if (host.empty()) return;
+  const std::string svc = traefik::colorServiceName(r, preview);
+  traefik::ConfirmQuery q{r.ns, traefik::previewRouteName(r), traefik::hostMatch(host),
+                          readyEndpointAddresses(
+                              cache_.listByLabel(kEndpointSlices, r.ns, "kubernetes.io/service-name", svc))};
+  auto live = confirmer_->live(q);
+  o.preview_servable = live && *live;
+  if (!o.preview_servable.value()) {
+    o.preview_servable_problem =
+        live ? "Traefik lists no server of " + svc + " for " + q.match + " yet" : live.error().message;
   }
 }
 

@@ -97,6 +97,8 @@ class Reconciler {
   traefik::RouteConfirmer* confirmer_ = nullptr;
   int confirm_margin_seconds_ = 5;
   void askTraefik(Observed& o) const;
+  void askPreview(Observed& o) const;
+  std::string routeClaimant(const json& self, const api::Release& r) const;
 };
 
 }  // namespace bgo::bluegreen

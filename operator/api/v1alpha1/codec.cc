@@ -201,6 +201,22 @@ void checkQuantities(const json& container, const std::string& path, std::vector
     }
   }
 }
+
+// Whether a container (not an init container: the endpoint controller looks
+// only at containers) declares a port named `name`.
+bool declaresPort(const json& pod_template, const std::string& name) {
+  const json& pod = pod_template.value("spec", json::object());
+  const json& cs = pod.is_object() ? pod.value("containers", json()) : json();
+  if (!cs.is_array()) return false;
+  for (const auto& c : cs) {
+    const json& ports = c.is_object() ? c.value("ports", json()) : json();
+    if (!ports.is_array()) continue;
+    for (const auto& port : ports) {
+      if (port.is_object() && port.value("name", json()) == name) return true;
+    }
+  }
+  return false;
+}
 }  // namespace
 
 std::vector<FieldError> validateAndDefault(Spec& spec) {
@@ -235,6 +251,15 @@ std::vector<FieldError> validateAndDefault(Spec& spec) {
     auto p = spec.service_target_port.get<int64_t>();
     if (p < 1 || p > 65535) {
       errors.push_back({"spec.service.targetPort", "must be between 1 and 65535"});
+    }
+  } else if (spec.service_target_port.is_string() && spec.template_.is_object()) {
+    // A name no container declares gives endpoints without a port: ready
+    // addresses that Traefik cannot serve.
+    const std::string name = spec.service_target_port.get<std::string>();
+    if (!declaresPort(spec.template_, name)) {
+      errors.push_back({"spec.service.targetPort",
+                        "names port \"" + name +
+                            "\", which no container of spec.template declares (spec.template.spec.containers[*].ports[*].name)"});
     }
   }
 

@@ -97,7 +97,25 @@ RouteTarget readTarget(const json& ir, const std::string& match, const api::Rele
   return out;
 }
 
-core::Result<json> switchPatch(const json& ir, const api::Release& r, Color to) {
+std::string switchRecord(const api::HistoryEntry& e) {
+  return json{{"from", e.from}, {"to", e.to}, {"revision", e.revision}, {"time", e.time}, {"reason", e.reason}}
+      .dump();
+}
+
+std::optional<api::HistoryEntry> readSwitchRecord(const json& ir) {
+  if (!ir.is_object()) return std::nullopt;
+  const json& meta = ir.value("metadata", json::object());
+  const json& ann = meta.is_object() ? meta.value("annotations", json::object()) : json::object();
+  if (!ann.is_object() || !ann.contains(kAnnotationSwitch) || !ann[kAnnotationSwitch].is_string()) return std::nullopt;
+  json rec = json::parse(ann[kAnnotationSwitch].get<std::string>(), nullptr, false);
+  if (!rec.is_object()) return std::nullopt;
+  auto text = [&](const char* k) { return rec.contains(k) && rec[k].is_string() ? rec[k].get<std::string>() : ""; };
+  api::HistoryEntry e{text("from"), text("to"), text("revision"), text("time"), text("reason")};
+  if (e.to.empty() || e.time.empty()) return std::nullopt;
+  return e;
+}
+
+core::Result<json> switchPatch(const json& ir, const api::Release& r, Color to, const std::string& record) {
   const std::string match = mainMatch(r);
   RouteTarget t = readTarget(ir, match, r);
   if (!t.route_found) {
@@ -119,6 +137,13 @@ core::Result<json> switchPatch(const json& ir, const api::Release& r, Color to) 
     ops.push_back({{"op", "replace"}, {"path", base + "/services"}, {"value", json::array({entry})}});
   } else {
     ops.push_back({{"op", "add"}, {"path", base + "/services"}, {"value", json::array({entry})}});
+  }
+  // "add" replaces a member that exists; an absent annotations map is added whole.
+  const json& meta = ir.value("metadata", json::object());
+  if (meta.is_object() && meta.contains("annotations") && meta["annotations"].is_object()) {
+    ops.push_back({{"op", "add"}, {"path", "/metadata/annotations/bluegreen.io~1switch"}, {"value", record}});
+  } else {
+    ops.push_back({{"op", "add"}, {"path", "/metadata/annotations"}, {"value", {{kAnnotationSwitch, record}}}});
   }
   return ops;
 }

@@ -39,9 +39,18 @@ RouteTarget readTarget(const json& ingress_route, const std::string& match, cons
 // The match that carries the main host for this release.
 std::string mainMatch(const api::Release& r);
 
+// The switch is recorded on the route itself, in the same write that makes it
+// (annotation bluegreen.io/switch, a JSON HistoryEntry): a status write that
+// fails after it cannot make the operator forget that traffic just moved.
+inline constexpr const char* kAnnotationSwitch = "bluegreen.io/switch";
+std::string switchRecord(const api::HistoryEntry& e);
+std::optional<api::HistoryEntry> readSwitchRecord(const json& ingress_route);
+
 // JSON Patch for a user's IngressRoute: test that the route at its index still
 // has the match and the services we read, then replace the services with the
-// new color (keeping the first entry's other fields, e.g. weight or sticky).
-core::Result<json> switchPatch(const json& ingress_route, const api::Release& r, Color to);
+// new color (keeping the first entry's other fields, e.g. weight or sticky),
+// and set the switch record annotation.
+core::Result<json> switchPatch(const json& ingress_route, const api::Release& r, Color to,
+                               const std::string& record);
 
 }  // namespace bgo::traefik

@@ -70,6 +70,11 @@ class ExistingRouteTest : public OperatorTest {
   static json comparable(json ir) {
     if (!ir.is_object()) return ir;
     for (const char* f : {"resourceVersion", "generation", "managedFields"}) ir["metadata"].erase(f);
+    // The one field the operator adds to a user's route: the record of its last switch.
+    if (auto a = ir["metadata"].find("annotations"); a != ir["metadata"].end() && a->is_object()) {
+      a->erase("bluegreen.io/switch");
+      if (a->empty()) ir["metadata"].erase("annotations");
+    }
     return ir;
   }
   // `after` equals `before` except spec.routes[1].services, which must be `services`.
@@ -95,6 +100,9 @@ TEST_F(ExistingRouteTest, OnlyTheNamedRoutesServicesChangeAndEverythingElseStays
 
   json after = ingressRoute("web");
   expectOnlyShopServicesChanged(before, after, shopServices(name_ + "-blue"));
+  const auto record = traefik::readSwitchRecord(after);
+  ASSERT_TRUE(record) << "the switch is recorded on the route: " << after["metadata"].dump();
+  EXPECT_EQ(record->to, "blue");
   EXPECT_FALSE(after["metadata"].contains("ownerReferences")) << "the user's route must stay the user's";
   EXPECT_FALSE(ingressRoute(name_).is_object()) << "no managed main route in existingIngressRoute mode";
   const json preview = ingressRoute(name_ + "-preview");
@@ -124,7 +132,7 @@ TEST_F(ExistingRouteTest, GuardedSwitchPatchIsRejectedByTheServerAfterAConcurren
   auto parsed = api::parseRelease(releaseManifest(kImage1, existingRouteSpec("web")));
   ASSERT_TRUE(parsed);
   ASSERT_TRUE(parsed->errors.empty()) << parsed->errorSummary();
-  auto patch = traefik::switchPatch(stale, parsed->release, api::Color::kGreen);
+  auto patch = traefik::switchPatch(stale, parsed->release, api::Color::kGreen, "{}");
   ASSERT_TRUE(patch) << patch.error().describe();
 
   const json foreign = json::array({{{"name", "maintenance"}, {"port", 8080}}});
@@ -143,7 +151,7 @@ TEST_F(ExistingRouteTest, GuardedSwitchPatchIsRejectedByTheServerAfterAConcurren
   EXPECT_EQ(strAt(now, "/metadata/resourceVersion"), strAt(*edit, "/metadata/resourceVersion"));
 
   // Rebuilt from a fresh read it applies, keeping everything else.
-  auto fresh = traefik::switchPatch(now, parsed->release, api::Color::kGreen);
+  auto fresh = traefik::switchPatch(now, parsed->release, api::Color::kGreen, "{}");
   ASSERT_TRUE(fresh);
   auto ok = client_->patch(kIngressRoutes, ns_, "web", kube::PatchType::kJson, *fresh,
                            {.field_manager = "bluegreen-operator"});

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "operator/api/v1alpha1/revision.h"
+#include "operator/traffic/traefik/ingress_route.h"
 #include "unit/bluegreen/world.h"
 
 namespace bgo::bluegreen {
@@ -614,22 +615,205 @@ TEST(PlanTest, ExistingRouteIsSwitchedWithGuardedPatch) {
   EXPECT_EQ(after["spec"]["routes"][1]["services"][0]["name"], "shop-blue");
   EXPECT_EQ(after["spec"]["routes"][1]["services"][0]["weight"], 1);
   after["spec"]["routes"][1]["services"] = before["spec"]["routes"][1]["services"];
-  EXPECT_EQ(after, before) << "everything but the named route's services stays as it was";
+  // The same patch records the switch on the route.
+  ASSERT_TRUE(traefik::readSwitchRecord(after));
+  EXPECT_EQ(traefik::readSwitchRecord(after)->to, "blue");
+  after["metadata"]["annotations"].erase("bluegreen.io/switch");
+  EXPECT_EQ(after, before) << "everything but the named route's services and the switch record stays as it was";
   EXPECT_FALSE(w.objects().count("IngressRoute/shop")) << "no managed main route in this mode";
 }
 
-TEST(PlanTest, MissingExistingRouteIsReportedAndNothingSwitches) {
+TEST(PlanTest, MissingExistingRouteIsReportedAndNothingIsDeployed) {
   World w = onExistingRoute("Host(`a.b`)");
-  w.step();
-  w.converge();
-  w.step();
-  w.advance(20s);
   Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty()) << "no pods for a version nothing can reach";
+  EXPECT_TRUE(hasEvent(p, "RouteNotFound"));
+  w.converge();
+  w.advance(20s);
+  p = w.step();
   EXPECT_FALSE(p.switched);
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_FALSE(hasEvent(p, "RouteNotFound")) << "one Event, not one per reconcile";
+  EXPECT_FALSE(w.objects().count("Deployment/shop-blue"));
   EXPECT_EQ(w.condition("Stalled"), "True");
-  EXPECT_NE(w.release()["status"]["message"].get<std::string>().find(
-                "spec.routing.existingIngressRoute.name"),
-            std::string::npos);
+  const std::string msg = w.release()["status"]["message"];
+  EXPECT_NE(msg.find("spec.routing.existingIngressRoute.name"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("waiting for"), std::string::npos) << "one truth in the message: " << msg;
+  for (const auto& c : w.release()["status"]["conditions"]) {
+    if (c["type"] == "Ready") {
+      EXPECT_EQ(c["reason"], "RouteNotFound");
+    }
+  }
+
+  // The route appears: the release starts.
+  w.objects()["IngressRoute/web"] = {
+      {"apiVersion", "traefik.io/v1alpha1"}, {"kind", "IngressRoute"},
+      {"metadata", {{"name", "web"}, {"namespace", "prod"}}},
+      {"spec", {{"routes", {{{"match", "Host(`a.b`)"}, {"kind", "Rule"}, {"services", {{{"name", "legacy"}, {"port", 80}}}}}}}}}};
+  w.settle();
+  EXPECT_EQ(w.stage(), "Stable");
+  EXPECT_EQ(w.objects()["IngressRoute/web"]["spec"]["routes"][0]["services"][0]["name"], "shop-blue");
+}
+
+TEST(PlanTest, NamedTargetPortThatNoContainerDeclaresIsInvalidBeforeAnythingIsDeployed) {
+  json extra{{"service", {{"port", 80}, {"targetPort", "http"}}}};
+  World w(releaseObject("shop:1.0", extra));
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  const std::string msg = w.release()["status"]["message"];
+  EXPECT_NE(msg.find("spec.service.targetPort"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"http\""), std::string::npos) << msg;
+}
+
+TEST(PlanTest, RenamingTheNamedPortMidReleaseIsRefusedAndTrafficStays) {
+  auto withPort = [](const std::string& image, const std::string& port) {
+    json t = podTemplate(image);
+    t["spec"]["containers"][0]["ports"] = {{{"name", port}, {"containerPort", 8080}}};
+    return t;
+  };
+  json extra{{"service", {{"port", 80}, {"targetPort", "http"}}}, {"template", withPort("shop:1.0", "http")}};
+  World w(releaseObject("shop:1.0", extra));
+  w.settle();
+  ASSERT_EQ(w.stage(), "Stable");
+  w.release()["spec"]["template"] = withPort("shop:2.0", "web");
+  w.release()["metadata"]["generation"] = 2;
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.stage(), "Failed");
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  EXPECT_EQ(w.replicasOf("shop-green"), 0);
+}
+
+TEST(PlanTest, EndpointsWithoutTheServicePortAreNotReady) {
+  auto slice = [](json ports) {
+    return std::make_shared<const json>(json{
+        {"endpoints", {{{"addresses", {"198.18.0.5"}}, {"conditions", {{"ready", true}}}}}}, {"ports", ports}});
+  };
+  EXPECT_EQ(countReadyEndpoints({slice(nullptr)}), 0) << "a named targetPort no pod declares: ports null";
+  EXPECT_EQ(countReadyEndpoints({slice(json::array())}), 0);
+  EXPECT_EQ(countReadyEndpoints({slice({{{"name", "web"}, {"port", 8080}}})}), 0) << "another port";
+  EXPECT_EQ(countReadyEndpoints({slice({{{"name", "http"}, {"port", nullptr}}})}), 0);
+  EXPECT_EQ(countReadyEndpoints({slice({{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}})}), 1);
+}
+
+TEST(PlanTest, WaitsUntilTraefikListsThePreviewColorsServers) {
+  World w = stableOnBlue();
+  deployGreen(w);
+  w.advance(10s);
+  Observed o = w.observe();
+  o.preview_servable = false;
+  o.preview_servable_problem = "Traefik lists no server of shop-green for Host(`green.shop.example.com`) yet";
+  Plan p = plan(o);
+  EXPECT_FALSE(p.switched) << "Traefik could not serve green";
+  ASSERT_TRUE(p.requeue_after);
+  EXPECT_LE(*p.requeue_after, 1s);
+  EXPECT_NE(p.status.message.find("Traefik lists no server"), std::string::npos) << p.status.message;
+  EXPECT_FALSE(p.status.promotable_since.empty()) << "the readyFor clock keeps running";
+  o.preview_servable = true;
+  EXPECT_TRUE(plan(o).switched);
+}
+
+TEST(PlanTest, ASwitchWhoseStatusWriteFailedIsRecoveredFromTheRoute) {
+  for (bool existing : {false, true}) {
+    SCOPED_TRACE(existing ? "existing route" : "managed route");
+    World w = existing ? onExistingRoute("Host(`shop.example.com`)") : World(releaseObject("shop:1.0"));
+    if (existing) {
+      w.objects()["IngressRoute/web"] = {
+          {"apiVersion", "traefik.io/v1alpha1"}, {"kind", "IngressRoute"},
+          {"metadata", {{"name", "web"}, {"namespace", "prod"}}},
+          {"spec", {{"routes", {{{"match", "Host(`shop.example.com`)"}, {"kind", "Rule"}, {"services", {{{"name", "legacy"}, {"port", 80}}}}}}}}}};
+    }
+    w.settle();
+    ASSERT_EQ(w.stage(), "Stable");
+    deployGreen(w);
+    w.advance(10s);
+    const json status_before = w.release()["status"];
+    ASSERT_TRUE(w.step().switched);
+    // The route patch went through; the status write after it did not.
+    w.release()["status"] = status_before;
+    w.advance(1s);
+    Plan p = w.step();
+    EXPECT_TRUE(hasEvent(p, "SwitchRecovered"));
+    EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "blue stays warm for rollback after the switch";
+    EXPECT_EQ(w.release()["status"]["history"][0]["to"], "green");
+    EXPECT_EQ(w.release()["status"]["history"][0]["from"], "blue");
+    EXPECT_EQ(w.stage(), "Draining");
+    w.advance(20s);
+    w.step();
+    EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "the warm window counts from the switch";
+    w.advance(15s);
+    p = w.step();
+    EXPECT_FALSE(hasEvent(p, "SwitchRecovered")) << "recovered once";
+    EXPECT_EQ(w.replicasOf("shop-blue"), 0);
+  }
+}
+
+TEST(PlanTest, ARouteOlderThanStatusIsNoNewSwitch) {
+  World w = switchedToGreen();
+  // The cache still shows the route before the switch, with its older record.
+  json old_route = w.objects()["IngressRoute/shop"];
+  old_route["spec"]["routes"][0]["services"][0]["name"] = "shop-blue";
+  old_route["metadata"]["annotations"]["bluegreen.io/switch"] = traefik::switchRecord(
+      {"", "blue", w.revisionOf("shop-blue"), w.release()["status"]["history"][1]["time"], "Initial"});
+  World stale = w;
+  stale.objects()["IngressRoute/shop"] = old_route;
+  Plan p = plan(stale.observe());
+  EXPECT_FALSE(hasEvent(p, "SwitchRecovered"));
+  EXPECT_EQ(p.status.history.size(), w.release()["status"]["history"].size());
+}
+
+TEST(PlanTest, RemovingMiddlewaresAndTlsFromTheSpecRemovesThemFromTheRoutes) {
+  json extra{{"routing", {{"middlewares", {{{"name", "auth"}}}}, {"tls", {{"certResolver", "le"}}}}}};
+  World w = stableOnBlue(extra);
+  ASSERT_TRUE(w.objects()["IngressRoute/shop"]["spec"]["routes"][0].contains("middlewares"));
+  ASSERT_TRUE(w.objects()["IngressRoute/shop-preview"]["spec"].contains("tls"));
+  w.release()["spec"]["routing"].erase("middlewares");
+  w.release()["spec"]["routing"].erase("tls");
+  w.release()["metadata"]["generation"] = 2;
+  Plan p = w.step();
+  EXPECT_TRUE(hasAction(p, Action::Kind::kApply, "shop"));
+  EXPECT_TRUE(hasAction(p, Action::Kind::kApply, "shop-preview"));
+  EXPECT_FALSE(hasEvent(p, "DriftCorrected")) << "a spec change is no drift";
+  for (const char* route : {"IngressRoute/shop", "IngressRoute/shop-preview"}) {
+    const json& ir = w.objects()[route];
+    EXPECT_FALSE(ir["spec"].contains("tls")) << route;
+    for (const auto& rt : ir["spec"]["routes"]) EXPECT_FALSE(rt.contains("middlewares")) << route;
+  }
+  w.converge();
+  EXPECT_TRUE(w.step().actions.empty()) << "settled again";
+}
+
+TEST(PlanTest, AHandEditOfAManagedRouteIsRestoredAtOnceAndReported) {
+  World w = stableOnBlue();
+  w.objects()["IngressRoute/shop"]["spec"]["routes"][0]["middlewares"] = {{{"name", "hand-added"}}};
+  Plan p = w.step();
+  EXPECT_TRUE(hasAction(p, Action::Kind::kApply, "shop"));
+  ASSERT_TRUE(hasEvent(p, "DriftCorrected"));
+  for (const auto& e : p.events) {
+    if (e.reason == "DriftCorrected") {
+      EXPECT_NE(e.message.find("IngressRoute shop"), std::string::npos) << e.message;
+      EXPECT_NE(e.message.find("spec.routes[0].middlewares"), std::string::npos) << e.message;
+    }
+  }
+  EXPECT_FALSE(w.objects()["IngressRoute/shop"]["spec"]["routes"][0].contains("middlewares"));
+  p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_FALSE(hasEvent(p, "DriftCorrected"));
+}
+
+TEST(PlanTest, ASecondReleaseOnTheSameRouteAndMatchIsRefused) {
+  World w = onExistingRoute("Host(`shop.example.com`)");
+  w.route_claimed_by = "shop-v1";
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_TRUE(hasEvent(p, "RouteConflict"));
+  EXPECT_EQ(w.stage(), "Failed");
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  const std::string msg = w.release()["status"]["message"];
+  EXPECT_NE(msg.find("BlueGreenRelease shop-v1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("spec.routing.existingIngressRoute"), std::string::npos) << msg;
 }
 
 TEST(PlanTest, LastTransitionTimeMovesOnlyWhenStatusFlips) {

@@ -39,14 +39,30 @@ TEST(IngressRouteTest, ForeignOrSplitBackendsHaveNoColor) {
 TEST(IngressRouteTest, SwitchPatchTestsBeforeReplacing) {
   auto r = release();
   json ir = managedMainRoute(r, Color::kBlue, json::object());
-  auto patch = switchPatch(ir, r, Color::kGreen);
+  const api::HistoryEntry rec{"blue", "green", "8a01e2", "2026-12-06T10:00:00.123Z", "Promoted"};
+  auto patch = switchPatch(ir, r, Color::kGreen, switchRecord(rec));
   ASSERT_TRUE(patch.ok());
   json after = ir.patch(*patch);
   EXPECT_EQ(after["spec"]["routes"][0]["services"][0]["name"], "shop-green");
+  // The same write records the switch on the route; a route with annotations keeps them.
+  EXPECT_EQ(readSwitchRecord(after), rec);
+  json annotated = ir;
+  annotated["metadata"]["annotations"] = {{"team", "shop"}};
+  json after2 = annotated.patch(*switchPatch(annotated, r, Color::kGreen, switchRecord(rec)));
+  EXPECT_EQ(after2["metadata"]["annotations"]["team"], "shop");
+  EXPECT_EQ(readSwitchRecord(after2), rec);
   // Someone else changed the services meanwhile: the test op fails, nothing is overwritten.
   json concurrent = ir;
   concurrent["spec"]["routes"][0]["services"][0]["name"] = "hotfix";
   EXPECT_THROW(concurrent.patch(*patch), nlohmann::json::exception);
+}
+
+TEST(IngressRouteTest, SwitchRecordIgnoresWhatItCannotRead) {
+  json ir{{"metadata", {{"annotations", {{"bluegreen.io/switch", "not json"}}}}}};
+  EXPECT_FALSE(readSwitchRecord(ir));
+  ir["metadata"]["annotations"]["bluegreen.io/switch"] = R"({"from":"blue"})";
+  EXPECT_FALSE(readSwitchRecord(ir)) << "no target color, no time";
+  EXPECT_FALSE(readSwitchRecord(json::array()));
 }
 
 TEST(IngressRouteTest, MiddlewaresAndTlsPassThrough) {

@@ -52,6 +52,8 @@ class World {
   int confirm_margin_seconds = 0;
   // A write the API server refused for this spec (what the reconciler remembers).
   std::optional<std::string> rejected;
+  // An older release adopting the same existing route (what the reconciler finds).
+  std::string route_claimed_by;
   // Replicas of a color that the simulated kubelet lets become ready (-1: all).
   std::map<std::string, int> ready_limit;
 
@@ -71,6 +73,7 @@ class World {
     o.route_live = route_live;
     o.confirm_margin_seconds = confirm_margin_seconds;
     o.rejected = rejected;
+    o.route_claimed_by = route_claimed_by;
     const std::string uid = o.parsed.release.uid;
     for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
       const std::string n = std::string("shop-") + api::toString(c);
@@ -108,16 +111,17 @@ class World {
                                   : kindOf(a) + "/" + a.name;
       json& obj = objects_[key];
       switch (a.kind) {
-        case Action::Kind::kApply:
-          if (obj.is_null()) obj = json::object();
-          obj.merge_patch(a.body);
-          if (a.body.contains("spec") && a.body["spec"].contains("template")) {
-            obj["spec"]["template"] = a.body["spec"]["template"];
-          }
-          if (a.body.contains("spec") && a.body["spec"].contains("routes")) {
-            obj["spec"]["routes"] = a.body["spec"]["routes"];
-          }
+        case Action::Kind::kApply: {
+          // Server-side apply by the only manager of the object: it becomes
+          // what was applied (a field left out is removed), status and
+          // generation stay the server's.
+          json status = obj.is_object() ? obj.value("status", json()) : json();
+          json generation = obj.is_object() ? obj.value("/metadata/generation"_json_pointer, json()) : json();
+          obj = a.body;
+          if (!status.is_null()) obj["status"] = status;
+          if (!generation.is_null()) obj["metadata"]["generation"] = generation;
           break;
+        }
         case Action::Kind::kMergePatch:
           obj.merge_patch(a.body);
           break;
