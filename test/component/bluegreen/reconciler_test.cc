@@ -250,6 +250,44 @@ TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {
 // The server refuses the new template (422): status says so once, traffic
 // stays, the refused write is not sent again for that spec, and a new spec
 // is tried at once.
+// The route patch goes through, the status write right after it fails: the
+// next reconcile must still treat it as a switch (confirmation, warm window),
+// not scale the old color down at once.
+TEST_F(ReconcilerTest, ASwitchWhoseStatusWriteFailedKeepsTheOldColorWarm) {
+  stableOnBlue();
+  json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}}}};
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
+  reconcile();
+  converge();
+  reconcile();
+  clock_.advance(11s);
+  bool failed_once = false;
+  fake_.setFaultHook([&](const testing::Call& c) -> std::optional<core::Error> {
+    if (!failed_once && c.verb == Verb::kReplace && c.subresource == "status") {
+      failed_once = true;
+      return core::Error::make(core::ErrorCode::kConflict, "the object has been modified", 409);
+    }
+    return std::nullopt;
+  });
+  auto out = rec_.reconcile({"prod", "shop"});
+  ASSERT_FALSE(out.ok()) << "the status write was to fail";
+  ASSERT_TRUE(failed_once);
+  ASSERT_EQ(mainRouteService(), "shop-green") << "the route patch went through before it";
+  auto blueReplicas = [&] { return (*fake_.get(kDeployments, "prod", "shop-blue"))["spec"].value("replicas", -1); };
+  reconcile();
+  auto status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(blueReplicas(), 3) << "blue was scaled down right after an unrecorded switch";
+  EXPECT_EQ(status["history"][0]["to"], "green");
+  EXPECT_EQ(status["history"][0]["from"], "blue");
+  EXPECT_NE(std::find(events_.reasons.begin(), events_.reasons.end(), "SwitchRecovered"), events_.reasons.end());
+  clock_.advance(5s);  // the confirmation margin (no Traefik API here)
+  reconcile();
+  EXPECT_EQ(blueReplicas(), 3) << "warm for scaleDown.delaySeconds after the confirmation";
+  clock_.advance(31s);
+  reconcile();
+  EXPECT_EQ(blueReplicas(), 0);
+}
+
 TEST_F(ReconcilerTest, WriteTheServerRejectsIsReportedOnceAndNotRepeated) {
   stableOnBlue();
   ASSERT_EQ(mainRouteService(), "shop-blue");

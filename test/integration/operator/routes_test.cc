@@ -225,6 +225,34 @@ TEST_F(ExistingRouteTest, DeletingTheReleaseLeavesTheUserRouteAloneAndWarns) {
   }, 15s));
 }
 
+TEST_F(ExistingRouteTest, ASecondReleaseOnTheSameRouteAndMatchIsStalledNamingTheFirst) {
+  ASSERT_TRUE(createUserRoute("web").is_object());
+  startOperator();
+  createRelease(kImage1, existingRouteSpec("web"));
+  ASSERT_TRUE(waitStable(60s));
+  json second = releaseManifest(kImage2, existingRouteSpec("web"));
+  second["metadata"]["name"] = "app2";
+  auto created = client_->create(core::gvrs::kBlueGreenReleases, ns_, second);
+  ASSERT_TRUE(created) << created.error().describe();
+  auto secondStatus = [&] {
+    json r = get(core::gvrs::kBlueGreenReleases, "app2");
+    return r.is_object() ? r.value("status", json::object()) : json::object();
+  };
+  ASSERT_TRUE(waitFor("app2 Stalled", [&] { return secondStatus().value("stage", "") == "Failed"; }, 30s));
+  const std::string msg = secondStatus().value("message", "");
+  EXPECT_NE(msg.find("BlueGreenRelease " + name_), std::string::npos) << msg;
+  EXPECT_NE(msg.find("spec.routing.existingIngressRoute"), std::string::npos) << msg;
+  bool stalled = false;
+  for (const auto& c : secondStatus().value("conditions", json::array())) {
+    if (c.value("type", "") == "Stalled") stalled = c.value("status", "") == "True" && c.value("reason", "") == "RouteConflict";
+  }
+  EXPECT_TRUE(stalled) << secondStatus().dump();
+  EXPECT_TRUE(holdsFor([&] {
+    return routeService("web", shopMatch()) == name_ + "-blue" && !get(kDeployments, "app2-blue").is_object();
+  }, 3s)) << "the second release deployed or switched the route";
+  EXPECT_EQ(stage(), "Stable") << "the first release is untouched";
+}
+
 class SpecErrorTest : public ExistingRouteTest {};
 
 TEST_F(SpecErrorTest, MissingExistingIngressRouteIsStalledWithAMessageNamingTheField) {
@@ -240,6 +268,7 @@ TEST_F(SpecErrorTest, MissingExistingIngressRouteIsStalledWithAMessageNamingTheF
   EXPECT_EQ(conditionStatus("Ready"), "False");
   EXPECT_TRUE(holdsFor([&] { return !ingressRoute("edge").is_object() && !ingressRoute(name_).is_object(); }, 2s))
       << "the operator created a route it was told to patch";
+  EXPECT_TRUE(listItems(kDeployments).empty()) << "nothing is deployed before the route exists";
 
   // Once the route exists, the release proceeds.
   const json before = createUserRoute("edge");
