@@ -68,6 +68,24 @@ func TestAnalyseFailsOnOldColorAfterTraefikConfirmed(t *testing.T) {
 	}
 }
 
+func TestAnalyseReportsButDoesNotFailAnOldAnswerWithinTheAPILead(t *testing.T) {
+	e, m := fixture(time.Unix(1000, 0))
+	for i, x := range e.res.records {
+		if !x.Start.Before(m.TraefikConfirm) {
+			// the first request started at or after the confirmation, within apiLead of it
+			if x.Start.Sub(m.TraefikConfirm) >= apiLead {
+				t.Fatalf("fixture has no request within %v of the confirmation", apiLead)
+			}
+			e.res.records[i].Color, e.res.records[i].Rev = "blue", "r1"
+			break
+		}
+	}
+	r := analysed(e, m)
+	if r.Switches[0].LateOld != 0 || r.Switches[0].APILeadOld != 1 || len(r.Failures) != 0 {
+		t.Fatalf("late old %d, api lead %d, failures %v", r.Switches[0].LateOld, r.Switches[0].APILeadOld, r.Failures)
+	}
+}
+
 func TestAnalyseFailsOnSwitchBeforeReadyForSeconds(t *testing.T) {
 	e, m := fixture(time.Unix(1000, 0))
 	m.OperatorSwitch = m.Healthy.Add(100 * time.Millisecond)
