@@ -106,6 +106,12 @@ void Reconciler::askPreview(Observed& o) const {
   if (o.deployment(*target.color).revision == revision || o.deployment(preview).revision != revision) return;
   const std::string& host = r.spec.previewHost(preview);
   if (host.empty()) return;
+  // Only when the other gates may pass now: no calls while pods start or the readyFor clock runs.
+  if (!o.deployment(preview).caughtUp(r.spec.replicas)) return;
+  if (auto since = core::parseRfc3339(r.status.promotable_since);
+      since && o.now < *since + std::chrono::seconds(r.spec.ready_for_seconds)) {
+    return;
+  }
   const std::string svc = traefik::colorServiceName(r, preview);
   traefik::ConfirmQuery q{r.ns, traefik::previewRouteName(r), traefik::hostMatch(host),
                           readyEndpointAddresses(

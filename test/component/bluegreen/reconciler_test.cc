@@ -10,6 +10,7 @@
 #include "operator/testing/builders.h"
 #include "operator/testing/fake_kube_client.h"
 #include "operator/testing/manual_clock.h"
+#include "operator/traffic/traefik/route_confirmer.h"
 #include "unit/bluegreen/world.h"
 
 namespace bgo::bluegreen {
@@ -250,6 +251,42 @@ TEST_F(ReconcilerTest, ServerErrorsComeBackWithBackoffClass) {
 // The server refuses the new template (422): status says so once, traffic
 // stays, the refused write is not sent again for that spec, and a new spec
 // is tried at once.
+// Answers for Traefik's preview router of green; the main router is always live.
+class PreviewConfirmer final : public traefik::RouteConfirmer {
+ public:
+  bool preview_servable = false;
+  int preview_calls = 0;
+  core::Result<bool> live(const traefik::ConfirmQuery& q) override {
+    if (q.ingress_route != "shop-preview") return true;
+    ++preview_calls;
+    return preview_servable && !q.want_ips.empty();
+  }
+};
+
+TEST_F(ReconcilerTest, TheSwitchWaitsUntilTraefikListsThePreviewColorsServers) {
+  PreviewConfirmer traefik;
+  rec_.setTrafficConfirmation(&traefik, 5);
+  stableOnBlue();
+  json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}}}};
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
+  reconcile();
+  converge();
+  reconcile();
+  clock_.advance(5s);
+  reconcile();
+  EXPECT_EQ(traefik.preview_calls, 1) << "asked once when green became healthy, not while readyFor runs";
+  clock_.advance(6s);
+  auto out = reconcile();
+  EXPECT_FALSE(out.switched) << "switched to a color Traefik lists no server for";
+  EXPECT_EQ(mainRouteService(), "shop-blue");
+  const std::string msg = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"]["message"];
+  EXPECT_NE(msg.find("Traefik"), std::string::npos) << msg;
+  traefik.preview_servable = true;
+  out = reconcile();
+  EXPECT_TRUE(out.switched);
+  EXPECT_EQ(mainRouteService(), "shop-green");
+}
+
 // The route patch goes through, the status write right after it fails: the
 // next reconcile must still treat it as a switch (confirmation, warm window),
 // not scale the old color down at once.
