@@ -16,6 +16,42 @@ const char* toString(WatchEvent::Type t) {
   return "ERROR";
 }
 
+namespace {
+
+std::optional<WatchEvent::Type> eventType(const std::string& s) {
+  if (s == "ADDED") return WatchEvent::Type::kAdded;
+  if (s == "MODIFIED") return WatchEvent::Type::kModified;
+  if (s == "DELETED") return WatchEvent::Type::kDeleted;
+  if (s == "BOOKMARK") return WatchEvent::Type::kBookmark;
+  if (s == "ERROR") return WatchEvent::Type::kError;
+  return std::nullopt;
+}
+
+// A bad line is quoted, but never at length: it may be a whole object.
+std::string snippet(std::string_view s) {
+  constexpr size_t kMax = 300;
+  return s.size() <= kMax ? std::string(s) : std::string(s.substr(0, kMax)) + "...";
+}
+
+}  // namespace
+
+Result<std::optional<WatchEvent>> decodeWatchLine(std::string_view line, const std::string& what_request) {
+  if (line.empty() || line == "\r") return std::optional<WatchEvent>();
+  json doc = json::parse(line, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) {
+    return core::fail(Error::make(ErrorCode::kInternal, what_request + ": not a watch event: " + snippet(line)));
+  }
+  auto type = eventType(doc["type"].get<std::string>());
+  if (!type) {
+    return core::fail(
+        Error::make(ErrorCode::kInternal, what_request + ": unknown watch event type " + snippet(doc["type"].dump())));
+  }
+  WatchEvent ev;
+  ev.type = *type;
+  if (auto it = doc.find("object"); it != doc.end()) ev.object = std::move(*it);
+  return std::optional<WatchEvent>(std::move(ev));
+}
+
 Result<ListAll> listAll(KubeClient& client, const Gvr& gvr, const std::string& ns, ListOptions opts) {
   ListAll out;
   for (;;) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -59,6 +60,10 @@ struct WatchEvent {
 };
 
 const char* toString(WatchEvent::Type t);
+
+// One line of a watch response body (JSON lines): an event, nullopt for a blank
+// line (keep-alive), or an error naming `what_request` and quoting the line.
+Result<std::optional<WatchEvent>> decodeWatchLine(std::string_view line, const std::string& what_request);
 
 // One open watch. next() blocks until an event, the end of the stream
 // (nullopt: the server closed it normally, e.g. timeoutSeconds), or an error.

@@ -95,17 +95,6 @@ Error statusError(int code, const std::string& body, const http::http_headers& h
   return e;
 }
 
-WatchEvent::Type eventType(const std::string& s, bool& ok) {
-  ok = true;
-  if (s == "ADDED") return WatchEvent::Type::kAdded;
-  if (s == "MODIFIED") return WatchEvent::Type::kModified;
-  if (s == "DELETED") return WatchEvent::Type::kDeleted;
-  if (s == "BOOKMARK") return WatchEvent::Type::kBookmark;
-  if (s == "ERROR") return WatchEvent::Type::kError;
-  ok = false;
-  return WatchEvent::Type::kError;
-}
-
 // Reads the chunked body line by line: read_line hands over each event as it
 // arrives (a fixed-size read would wait for the buffer to fill). When the
 // connection breaks, cpprestsdk fails the whole body, so events received but
@@ -146,22 +135,10 @@ class RestWatchStream final : public WatchStream {
         return finish(transportError(what_request_, e, cancelled_));
       }
       if (cancelled_) return finish(Error::make(ErrorCode::kCancelled, what_request_ + ": cancelled"));
-      if (line.empty() || line == "\r") continue;
-
-      json doc = json::parse(line, nullptr, false);
-      if (doc.is_discarded() || !doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) {
-        return finish(Error::make(ErrorCode::kInternal,
-                                  what_request_ + ": not a watch event: " + snippet(line)));
-      }
-      bool known = false;
-      WatchEvent ev;
-      ev.type = eventType(doc["type"].get<std::string>(), known);
-      if (!known) {
-        return finish(Error::make(ErrorCode::kInternal,
-                                  what_request_ + ": unknown watch event type " + doc["type"].dump()));
-      }
-      if (auto it = doc.find("object"); it != doc.end()) ev.object = std::move(*it);
-      return std::optional<WatchEvent>(std::move(ev));
+      auto ev = decodeWatchLine(line, what_request_);
+      if (!ev) return finish(ev.error());
+      if (!*ev) continue;  // a blank keep-alive line
+      return ev;
     }
   }
 
