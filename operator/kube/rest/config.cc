@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
@@ -24,13 +23,21 @@ core::Unexpected configError(const std::string& where, const std::string& what) 
   return core::fail(ErrorCode::kConfig, where + ": " + what);
 }
 
+// Kubeconfigs, certificates and tokens are small; a path naming a device or a
+// huge file (certificate-authority: /dev/zero) must not read forever.
+constexpr std::streamsize kMaxFileBytes = 4 << 20;
+
 Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return core::fail(ErrorCode::kConfig, "cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string out(static_cast<size_t>(kMaxFileBytes) + 1, '\0');
+  in.read(out.data(), kMaxFileBytes + 1);
   if (in.bad()) return core::fail(ErrorCode::kConfig, "cannot read " + path + ": " + std::strerror(errno));
-  return ss.str();
+  if (in.gcount() > kMaxFileBytes) {
+    return core::fail(ErrorCode::kConfig, "cannot read " + path + ": larger than 4 MiB (is it the right file?)");
+  }
+  out.resize(static_cast<size_t>(in.gcount()));
+  return out;
 }
 
 // Walks one kubeconfig. yaml-cpp nodes are only ever initialised, never
@@ -287,9 +294,13 @@ std::optional<std::string> decodeBase64(std::string_view in) {
 Result<ClusterConfig> loadKubeconfig(const std::string& path, const std::string& context) {
   auto text = readFile(path);
   if (!text) return configError("kubeconfig " + path, text.error().message);
+  return parseKubeconfig(*text, path, context);
+}
+
+Result<ClusterConfig> parseKubeconfig(const std::string& text, const std::string& path, const std::string& context) {
   YAML::Node root;
   try {
-    root = YAML::Load(*text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return configError("kubeconfig " + path, std::string("not valid YAML: ") + e.what());
   }

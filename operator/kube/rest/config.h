@@ -28,6 +28,9 @@ struct ClusterConfig {
 // inside it are relative to the kubeconfig's folder. CA, certificate and key
 // files are read (and checked) now; a token file is read on every use.
 core::Result<ClusterConfig> loadKubeconfig(const std::string& path, const std::string& context = "");
+// The same for a kubeconfig's text; `path` names it in messages and anchors relative file paths.
+core::Result<ClusterConfig> parseKubeconfig(const std::string& text, const std::string& path,
+                                            const std::string& context = "");
 
 inline constexpr const char* kServiceAccountRoot = "/var/run/secrets/kubernetes.io/serviceaccount";
 

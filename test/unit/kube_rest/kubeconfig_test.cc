@@ -148,6 +148,31 @@ TEST_F(KubeconfigTest, FailsOnMissingFile) {
             "kubeconfig " + path + ": cannot read " + path + ": No such file or directory");
 }
 
+// A path naming a device or a huge file must not be read to the end of memory.
+TEST_F(KubeconfigTest, RefusesNamedFilesLargerThanFourMiB) {
+  auto path = write("config", kubeconfig("    certificate-authority: /dev/zero\n", "    token: t\n"));
+  auto cfg = loadKubeconfig(path);
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(cfg.error().message, HasSubstr("cannot read /dev/zero: larger than 4 MiB"));
+  EXPECT_THAT(cfg.error().message, HasSubstr("kubeconfig " + path));
+
+  write("big.crt", std::string((4u << 20) + 1, 'x'));
+  auto big = loadKubeconfig(write("config2", kubeconfig("    certificate-authority: big.crt\n", "    token: t\n")));
+  ASSERT_FALSE(big.ok());
+  EXPECT_THAT(big.error().message, HasSubstr("big.crt: larger than 4 MiB"));
+}
+
+// The text form reads the same as the file and names the path it was given.
+TEST_F(KubeconfigTest, ParsesTextUnderTheGivenPath) {
+  auto cfg = parseKubeconfig(kubeconfig(caData(), "    token: t\n"), "/somewhere/config");
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  EXPECT_EQ(cfg->server, "https://127.0.0.1:6443");
+  EXPECT_EQ(cfg->source, "kubeconfig /somewhere/config (context \"dev\")");
+  auto bad = parseKubeconfig("- a\n", "/somewhere/config");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("kubeconfig /somewhere/config"));
+}
+
 TEST_F(KubeconfigTest, FailsOnBadYaml) {
   auto path = write("config", "clusters: [\n  - name: x\n  cluster: {server: }\n");
   auto cfg = loadKubeconfig(path);
