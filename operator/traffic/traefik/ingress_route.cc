@@ -63,6 +63,18 @@ json managedPreviewRoute(const api::Release& r, const json& meta) {
   return routeObject(r, previewRouteName(r), meta, std::move(routes));
 }
 
+namespace {
+
+// A string member of an object, `fallback` when absent or of another type: a
+// user's route may hold anything its CRD lets through, and must not throw here.
+std::string text(const json& obj, const char* key, const std::string& fallback = "") {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+}  // namespace
+
 RouteTarget readTarget(const json& ir, const std::string& match, const api::Release& r) {
   RouteTarget out;
   const json* routes = nullptr;
@@ -73,21 +85,20 @@ RouteTarget readTarget(const json& ir, const std::string& match, const api::Rele
   if (!routes) return out;
   for (std::size_t i = 0; i < routes->size(); ++i) {
     const json& rt = (*routes)[i];
-    if (!rt.is_object() || rt.value("match", "") != match) continue;
+    if (text(rt, "match") != match) continue;
     out.route_found = true;
     out.index = static_cast<int>(i);
-    const json& services = rt.value("services", json::array());
-    for (const auto& s : services) {
+    auto services = rt.find("services");
+    if (services == rt.end() || !services->is_array()) return out;
+    for (const auto& s : *services) {
       if (!out.description.empty()) out.description += " + ";
-      out.description += s.value("name", "?");
-      if (s.contains("port")) out.description += ":" + s["port"].dump();
+      out.description += text(s, "name", "?");
+      if (s.is_object() && s.contains("port")) out.description += ":" + s["port"].dump();
     }
-    if (services.is_array() && services.size() == 1) {
-      const json& s = services[0];
-      const std::string kind = s.value("kind", "Service");
-      const std::string ns = s.value("namespace", r.ns);
-      const std::string name = s.value("name", "");
-      if (kind == "Service" && ns == r.ns) {
+    if (services->size() == 1 && (*services)[0].is_object()) {
+      const json& s = (*services)[0];
+      if (text(s, "kind", "Service") == "Service" && text(s, "namespace", r.ns) == r.ns) {
+        const std::string name = text(s, "name");
         if (name == colorServiceName(r, Color::kBlue)) out.color = Color::kBlue;
         if (name == colorServiceName(r, Color::kGreen)) out.color = Color::kGreen;
       }
