@@ -8,7 +8,9 @@ PLANE := test/controlplane
 CTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: help deps build plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
+FUZZ_SECONDS ?= 300
+
+.PHONY: help deps build fuzz-build fuzz plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
@@ -16,6 +18,7 @@ help:
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
+	@echo "make fuzz   - every libFuzzer target for FUZZ_SECONDS each (default 300; make test runs 20 s each)"
 	@echo "make plane-up | plane-down | plane-status - the local control plane"
 
 deps:
@@ -24,6 +27,14 @@ deps:
 build: deps
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# libFuzzer targets: clang, ASan+UBSan, only the libraries they link.
+fuzz-build: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	@scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
 plane-build: deps
 	@$(PLANE)/build.sh
@@ -42,7 +53,7 @@ unit: build
 
 # Every test against the real control plane. A plane this target started is
 # stopped at the end; one that was already running is left running.
-test: build plane-build
+test: build fuzz-build plane-build
 	@scripts/run-tests.sh $(BUILD_DIR) $(CTEST_ARGS)
 
 demo: build plane-build

@@ -8,6 +8,7 @@ PACKAGES=(
   libcpprest-dev nlohmann-json3-dev libyaml-cpp-dev libboost-dev libboost-system-dev libboost-program-options-dev
   libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev
   openssl iproute2 curl util-linux lua5.4 python3 python3-yaml
+  clang libclang-rt-14-dev  # libFuzzer, ASan and UBSan runtimes for test/fuzz
 )
 
 
