@@ -32,11 +32,11 @@ alive() {
 
 # wait_exec <component> <pid>: a pid from `cmd &` is a fork of this shell until setsid and nohup have
 # exec'd the program, and alive() reads the fork's cmdline as "not that program": on a loaded machine
-# the first alive() check after a launch then reported a healthy component as exited. Waits (5 s at
-# most) until the pid runs the program or is gone.
+# the first alive() check after a launch then reported a healthy component as exited. Waits (30 s at
+# most: a fork that has not exec'd by then is stuck, not slow) until the pid runs the program or is gone.
 wait_exec() {
   local i
-  for (( i = 0; i < 100; i++ )); do
+  for (( i = 0; i < 600; i++ )); do
     alive "$1" && return 0
     kill -0 "$2" 2>/dev/null || return 0
     sleep 0.05
