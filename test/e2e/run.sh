@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real traffic through Traefik during blue-green releases (as root; ctest label e2e, and `make demo`).
-#   test/e2e/run.sh [--scenario switch|rollback|failed|all] [--out DIR] [--operator PATH] [--runs N] [--rate R]
+#   test/e2e/run.sh [--scenario switch|rollback|failed|kill|all] [--out DIR] [--operator PATH] [--runs N] [--rate R]
 # Starts a private control plane (its own state dir and ports; the shared plane is never touched) whose
 # nodesim runs the traffic pod hook, brings up the traffic parts (network namespace, backend, Traefik:
 # test/controlplane/traffic/up.sh), runs the operator binary against it, then test/e2e/loadgen for each
@@ -27,9 +27,9 @@ while (( $# )); do
   esac
 done
 case $scenario in
-  all) scenarios=(switch rollback failed) ;;
-  switch|rollback|failed) scenarios=("$scenario") ;;
-  *) die "--scenario must be switch, rollback, failed or all" ;;
+  all) scenarios=(switch rollback failed kill) ;;
+  switch|rollback|failed|kill) scenarios=("$scenario") ;;
+  *) die "--scenario must be switch, rollback, failed, kill or all" ;;
 esac
 [[ $runs =~ ^[1-9][0-9]?$ ]] || die "--runs must be 1..99"
 if [[ -z $operator ]]; then
@@ -54,10 +54,17 @@ export KUBECONFIG=$PLANE/admin.kubeconfig BGO_KUBECONFIG=$PLANE/admin.kubeconfig
 mkdir -p "$PLANE/bin"
 cp "$("$cp_dir/build.sh" --bin-dir loadgen)/loadgen" "$PLANE/bin/loadgen"
 loadgen=$PLANE/bin/loadgen
-op_pid=""
+op_pid="" sup_pid=""
+stop_supervisor() { # the kill scenario's restart loop, then the operator it runs
+  [[ -n $sup_pid ]] || return 0
+  kill -TERM "$sup_pid" 2>/dev/null; wait "$sup_pid" 2>/dev/null
+  kill -TERM "$(cat "$PLANE/operator.pid" 2>/dev/null)" 2>/dev/null
+  sup_pid=""
+}
 cleanup() {
   local rc=$?
   set +e
+  stop_supervisor
   if [[ -n $op_pid ]]; then kill -TERM "$op_pid" 2>/dev/null; wait "$op_pid" 2>/dev/null; fi
   "$cp_dir/traffic/down.sh" >/dev/null 2>&1 || echo "e2e: WARNING: traffic/down.sh failed" >&2
   if [[ -d $PLANE/logs ]]; then rm -rf "$out/logs"; cp -r "$PLANE/logs" "$out/logs"; fi
@@ -89,8 +96,12 @@ if "$operator" --help 2>&1 | grep -q -- --traefik-api-url; then
 else
   confirm="a safety margin (this operator has no --traefik-api-url)"
 fi
-"$operator" "${op_args[@]}" >"$out/operator.log" 2>&1 &
-op_pid=$!
+start_operator() {
+  "$operator" "${op_args[@]}" >>"$out/operator.log" 2>&1 &
+  op_pid=$!
+}
+: >"$out/operator.log"
+start_operator
 say "operator $operator (pid $op_pid), confirms switches through $confirm; log $out/operator.log"
 
 rc=0
@@ -100,10 +111,30 @@ for (( run = 1; run <= runs; run++ )); do
   for s in "${scenarios[@]}"; do
     kill -0 "$op_pid" 2>/dev/null || { tail -20 "$out/operator.log" >&2; die "the operator exited"; }
     say "run $run/$runs, scenario $s"
+    extra=()
+    if [[ $s == kill ]]; then
+      # The loadgen SIGKILLs the operator in each stage; this loop restarts it at once, as a kubelet would.
+      kill -TERM "$op_pid"; wait "$op_pid" 2>/dev/null || true
+      ( trap 'exit 0' TERM
+        while :; do
+          "$operator" "${op_args[@]}" >>"$out/operator.log" 2>&1 &
+          echo $! >"$PLANE/operator.pid"
+          wait $! || true
+          echo "e2e: operator (pid $(cat "$PLANE/operator.pid")) ended; restarting" >>"$out/operator.log"
+          sleep 0.2
+        done ) &
+      sup_pid=$!
+      extra=(--operator-pid-file "$PLANE/operator.pid")
+    fi
     if ! "$loadgen" run --scenario "$s" --namespace "$ns" --out "$dir" --rate "$rate" \
-         --traefik-web "$BGO_TRAEFIK_WEB" --traefik-api "$BGO_TRAEFIK_API"; then
+         --traefik-web "$BGO_TRAEFIK_WEB" --traefik-api "$BGO_TRAEFIK_API" "${extra[@]}"; then
       rc=1
       echo "FAIL [e2e]: scenario $s (run $run): see $dir/$s.svg and $dir/$s-events.txt" >&2
+    fi
+    if [[ $s == kill ]]; then
+      stop_supervisor
+      echo "e2e: $(grep -c 'ended; restarting' "$out/operator.log") operator restarts in the kill scenario" >&2
+      start_operator
     fi
   done
 done

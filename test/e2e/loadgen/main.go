@@ -31,6 +31,7 @@ type config struct {
 	readyFor     int
 	scaleDelay   int
 	rollbackWait int
+	operatorPID  string // kill scenario: file holding the operator's current pid (a supervisor restarts it)
 }
 
 func main() {
@@ -54,7 +55,7 @@ func runCmd(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	fs.StringVar(&c.kubeconfig, "kubeconfig", os.Getenv("BGO_KUBECONFIG"), "kubeconfig of the plane")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace the operator watches (the release is created there)")
-	fs.StringVar(&c.scenario, "scenario", "switch", "switch | rollback | failed")
+	fs.StringVar(&c.scenario, "scenario", "switch", "switch | rollback | failed | kill")
 	fs.StringVar(&c.out, "out", ".", "folder for <scenario>.svg, -requests.csv, -events.txt, -summary.json")
 	fs.StringVar(&c.web, "traefik-web", trimScheme(os.Getenv("BGO_TRAEFIK_WEB")), "Traefik's web entry point (host:port)")
 	fs.StringVar(&c.api, "traefik-api", os.Getenv("BGO_TRAEFIK_API"), "Traefik's API (http://host:port)")
@@ -65,6 +66,7 @@ func runCmd(args []string) int {
 	fs.IntVar(&c.readyFor, "ready-for", 2, "spec.promotion.readyForSeconds")
 	fs.IntVar(&c.scaleDelay, "scale-down-delay", 5, "spec.scaleDown.delaySeconds (the rollback scenario uses --rollback-delay)")
 	fs.IntVar(&c.rollbackWait, "rollback-delay", 25, "spec.scaleDown.delaySeconds of the rollback scenario (the warm window)")
+	fs.StringVar(&c.operatorPID, "operator-pid-file", "", "kill scenario: the file with the operator's pid, which a supervisor restarts after each SIGKILL")
 	_ = fs.Parse(args)
 	switch {
 	case c.kubeconfig == "":
@@ -73,8 +75,10 @@ func runCmd(args []string) int {
 		return fail("--namespace is required")
 	case c.web == "" || c.api == "":
 		return fail("--traefik-web and --traefik-api (or BGO_TRAEFIK_WEB / BGO_TRAEFIK_API, `. <plane>/traffic.env`) are required")
-	case c.scenario != "switch" && c.scenario != "rollback" && c.scenario != "failed":
-		return fail("--scenario must be switch, rollback or failed")
+	case c.scenario != "switch" && c.scenario != "rollback" && c.scenario != "failed" && c.scenario != "kill":
+		return fail("--scenario must be switch, rollback, failed or kill")
+	case c.scenario == "kill" && c.operatorPID == "":
+		return fail("--operator-pid-file is required for the kill scenario")
 	case c.rate < 10 || c.rate > 5000:
 		return fail("--rate must be between 10 and 5000")
 	}

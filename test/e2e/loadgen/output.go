@@ -102,6 +102,9 @@ func (r *result) print(w io.Writer) {
 			m.Kind, i+1, m.From, m.To, r.secs(m.Promotable), r.secs(m.OperatorSwitch), r.secs(m.TraefikConfirm), m.SwitchToConfirmMs,
 			m.To, m.PromotableToFirstNewMs, m.From, m.PromotableToLastOldMs, down)
 	}
+	if len(r.Kills) > 0 {
+		fmt.Fprintf(w, "   operator SIGKILLed (and restarted) by stage: %v\n", r.Kills)
+	}
 	for _, p := range r.Previews {
 		fmt.Fprintf(w, "   preview %-28s want %-18s got %-18s %v\n", p.Host, p.Want, p.Got, map[bool]string{true: "ok", false: "FAILED"}[p.Passed])
 	}

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -84,6 +86,7 @@ type result struct {
 	ByAnswer  map[string]int     `json:"byAnswer"` // color/revision -> responses
 	LatencyMs map[string]float64 `json:"latencyMs"`
 	Switches  []switchMeasure    `json:"switches"`
+	Kills     map[string]int     `json:"kills,omitempty"` // kill scenario: SIGKILLs of the operator by stage
 	Previews  []previewCheck     `json:"previews"`
 	Marks     []mark             `json:"marks"`
 	Failures  []string           `json:"failures"`
@@ -115,6 +118,9 @@ type env struct {
 	tgt   *httpTarget
 	res   *result
 	delay int // spec.scaleDown.delaySeconds
+
+	killsMu sync.Mutex
+	kills   map[string]int // kill scenario: SIGKILLs sent, by stage
 }
 
 func runScenario(ctx context.Context, c config) (*result, error) {
@@ -124,7 +130,7 @@ func runScenario(ctx context.Context, c config) (*result, error) {
 	}
 	cfg.QPS, cfg.Burst = 50, 100
 	e := &env{c: c, kc: kubernetes.NewForConfigOrDie(cfg), dyn: dynamic.NewForConfigOrDie(cfg), name: c.scenario,
-		host: c.scenario + ".shop.example", tgt: newTarget(c.web), delay: c.scaleDelay}
+		host: c.scenario + ".shop.example", tgt: newTarget(c.web), delay: c.scaleDelay, kills: map[string]int{}}
 	if c.scenario == "rollback" {
 		e.delay = c.rollbackWait
 	}
@@ -191,6 +197,8 @@ func runScenario(ctx context.Context, c config) (*result, error) {
 		serr = e.rollbackScenario(ctx)
 	case "failed":
 		serr = e.failedScenario(ctx, rev1)
+	case "kill":
+		serr = e.killScenario(ctx)
 	}
 	if serr == nil {
 		for ld.count() < c.minRequests && time.Now().Before(hardStop) && ctx.Err() == nil {
@@ -301,7 +309,11 @@ func (e *env) step(ctx context.Context, kind, tag string, waitScaleDown bool) er
 	if kind == "rollback" {
 		m.ToRev = st[to].Revision
 	}
-	patched, err := e.setTemplate(ctx, e.template(tag, nil), 0)
+	var annotations map[string]any
+	if e.c.scenario == "kill" { // pods take a while to be ready: time to be killed in Deploying
+		annotations = map[string]any{"sim.bluegreen.io/ready-after-seconds": "2"}
+	}
+	patched, err := e.setTemplate(ctx, e.template(tag, annotations), 0)
 	if err != nil {
 		return fmt.Errorf("patch release to image %s: %w", tag, err)
 	}
@@ -387,6 +399,71 @@ func (e *env) stepRollback(ctx context.Context) error {
 		return fmt.Errorf("blue is not warm for the rollback: %+v", s)
 	}
 	return e.step(ctx, "rollback", "1.0", true)
+}
+
+// The stages of a release the operator is SIGKILLed in, once each, while the load runs.
+var killStages = []string{"Deploying", "Verifying", "Switching", "Draining"}
+
+// Releases one after another while a killer SIGKILLs the operator the first time it sees the release in
+// each stage (a supervisor in run.sh restarts it); up to four releases to catch every stage. Every request
+// must still succeed, and every usual promise hold.
+func (e *env) killScenario(ctx context.Context) error {
+	kctx, stopKiller := context.WithCancel(ctx)
+	done := make(chan map[string]int)
+	go func() { done <- e.killer(kctx) }()
+	for i := 0; i < 4; i++ {
+		if err := e.step(ctx, "release", fmt.Sprintf("1.%d", i+1), true); err != nil {
+			stopKiller()
+			<-done
+			return err
+		}
+		e.killsMu.Lock()
+		all := len(e.kills) == len(killStages)
+		e.killsMu.Unlock()
+		if all {
+			break
+		}
+	}
+	stopKiller()
+	kills := <-done
+	for _, st := range killStages {
+		if kills[st] == 0 {
+			e.res.failf("the operator was never SIGKILLed in stage %s (the stage passed between two looks)", st)
+		}
+	}
+	e.res.Kills = kills
+	return nil
+}
+
+func (e *env) killer(ctx context.Context) map[string]int {
+	for ctx.Err() == nil {
+		stage := e.obs.releaseField("status", "stage")
+		e.killsMu.Lock()
+		_, killed := e.kills[stage]
+		e.killsMu.Unlock()
+		wanted := false
+		for _, st := range killStages {
+			wanted = wanted || st == stage
+		}
+		if wanted && !killed {
+			b, err := os.ReadFile(e.c.operatorPID)
+			pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err == nil && perr == nil && pid > 1 && syscall.Kill(pid, syscall.SIGKILL) == nil {
+				e.obs.note("MARK kill: SIGKILL operator (pid %d) in stage %s", pid, stage)
+				e.killsMu.Lock()
+				e.kills[stage]++
+				e.killsMu.Unlock()
+			}
+		}
+		sleep(ctx, 20*time.Millisecond)
+	}
+	e.killsMu.Lock()
+	defer e.killsMu.Unlock()
+	out := map[string]int{}
+	for k, v := range e.kills {
+		out[k] = v
+	}
+	return out
 }
 
 func (e *env) failedScenario(ctx context.Context, rev1 string) error {
