@@ -193,6 +193,29 @@ TEST_F(ScaleTest, AReleaseThatLowersReplicasNeverShrinksTheLiveColorBeforeTheSwi
                              << before_switch << " samples)";
 }
 
+TEST_F(ScaleTest, ALiveDeploymentScaledByHandMidReleaseSizesThePreviewUntilTheReleaseSettles) {
+  startOperator();
+  createRelease(kImage1, {{"promotion", {{"auto", false}}}});
+  ASSERT_TRUE(waitStable(60s, "blue"));
+  setImage(kImage2);
+  ASSERT_TRUE(waitForStage("AwaitingPromotion", 40s));
+
+  // An autoscaler aimed at the Deployment instead of the release.
+  mergePatch(core::gvrs::kDeployments, name_ + "-blue", {{"spec", {{"replicas", 5}}}});
+  ASSERT_TRUE(waitFor("green follows blue to 5 and is ready", [&] {
+    const DeploymentState g = deploymentState(deployment("green"));
+    return g.spec_replicas == 5 && g.fullyReady();
+  }, 40s));
+  EXPECT_TRUE(holdsFor([&] { return sizeOf("blue") == 5; }, 2s)) << "blue was put back to 3 mid-release";
+
+  annotateRelease("bluegreen.io/promote", previewRevision());
+  ASSERT_TRUE(waitFor("main route on green", [&] { return routeService() == name_ + "-green"; }, 30s, 50ms));
+  EXPECT_EQ(sizeOf("green"), 5) << "the switch lowered capacity";
+  ASSERT_TRUE(waitStable(40s, "green"));
+  EXPECT_EQ(sizeOf("green"), 3) << "settled, spec.replicas rules again";
+  EXPECT_EQ(sizeOf("blue"), 0);
+}
+
 TEST_F(ScaleTest, OnePodDisruptionBudgetPerColorFollowsTheSpec) {
   // Admission names the field of a bad budget.
   auto bad = client_->create(kBlueGreenReleases, ns_,
