@@ -128,7 +128,9 @@ TEST_F(ScaleTest, AfterASwitchTheNewColorHasTheSizeAnAutoscalerGaveTheOldOne) {
   createRelease(kImage1);
   ASSERT_TRUE(waitStable(60s, "blue"));
   hpaScale(6);
-  ASSERT_TRUE(waitFor("blue at 6", [&] { return deploymentState(deployment("blue")).fullyReady() && sizeOf("blue") == 6; }, 30s));
+  ASSERT_TRUE(waitFor("blue at 6", [&] {
+    return deploymentState(deployment("blue")).fullyReady() && sizeOf("blue") == 6;
+  }, 30s));
   ASSERT_TRUE(waitStable(30s, "blue"));
 
   std::mutex mu;
@@ -218,8 +220,8 @@ TEST_F(ScaleTest, ALiveDeploymentScaledByHandMidReleaseSizesThePreviewUntilTheRe
 
 TEST_F(ScaleTest, OnePodDisruptionBudgetPerColorFollowsTheSpec) {
   // Admission names the field of a bad budget.
-  auto bad = client_->create(kBlueGreenReleases, ns_,
-                             releaseManifest(kImage1, {{"podDisruptionBudget", {{"minAvailable", 1}, {"maxUnavailable", 1}}}}));
+  const json both{{"podDisruptionBudget", {{"minAvailable", 1}, {"maxUnavailable", 1}}}};
+  auto bad = client_->create(kBlueGreenReleases, ns_, releaseManifest(kImage1, both));
   ASSERT_FALSE(bad) << "a budget with both fields was accepted";
   EXPECT_NE(bad.error().message.find("spec.podDisruptionBudget"), std::string::npos) << bad.error().message;
 
@@ -251,7 +253,8 @@ TEST_F(ScaleTest, OnePodDisruptionBudgetPerColorFollowsTheSpec) {
 
   mergePatch(kBlueGreenReleases, name_, {{"spec", {{"podDisruptionBudget", nullptr}}}});
   ASSERT_TRUE(waitFor("both budgets deleted", [&] {
-    return get(kPodDisruptionBudgets, name_ + "-blue").is_null() && get(kPodDisruptionBudgets, name_ + "-green").is_null();
+    return get(kPodDisruptionBudgets, name_ + "-blue").is_null() &&
+           get(kPodDisruptionBudgets, name_ + "-green").is_null();
   }, 30s));
   ASSERT_TRUE(waitStable(30s, "blue"));
   EXPECT_EQ(sizeOf("blue"), 3);
