@@ -10,6 +10,7 @@ using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kDeployments;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
 std::chrono::milliseconds resyncRequeue(std::optional<std::chrono::milliseconds> requested,
@@ -111,6 +112,7 @@ void App::registerHandlers() {
   cache_.addHandlers(kDeployments, owned);
   cache_.addHandlers(kServices, owned);
   cache_.addHandlers(kEndpointSlices, owned);
+  cache_.addHandlers(kPodDisruptionBudgets, owned);
   // IngressRoutes: ours carry the release label; a user's maps to the releases
   // that name it in spec.routing.existingIngressRoute.
   auto routeKeys = [this](const informer::ObjectPtr& o) {

@@ -1,5 +1,6 @@
 #include "operator/bluegreen/observed.h"
 
+#include <algorithm>
 #include <set>
 
 #include "operator/api/v1alpha1/types.h"
@@ -20,6 +21,10 @@ bool DeploymentView::caughtUp(int32_t want) const {
   return exists() && want > 0 && spec_replicas == want && observed_generation >= generation &&
          replicas == want && updated_replicas == want && ready_replicas == want &&
          available_replicas == want;
+}
+
+int32_t releaseSize(const api::Spec& spec, const DeploymentView& live) {
+  return live.exists() ? std::max(spec.replicas, live.spec_replicas) : spec.replicas;
 }
 
 bool ownedBy(const json& object, const std::string& uid) {

@@ -47,6 +47,13 @@ struct ServiceView {
   bool exists() const { return object != nullptr; }
 };
 
+// A color's PodDisruptionBudget (spec.podDisruptionBudget).
+struct BudgetView {
+  ObjectPtr object;
+  bool owned = false;
+  bool exists() const { return object != nullptr; }
+};
+
 struct RouteView {
   ObjectPtr object;
   bool owned = false;
@@ -58,6 +65,7 @@ struct Observed {
   api::Parsed parsed;           // spec + status + validation errors
   std::array<DeploymentView, 2> deployments;  // index by Color
   std::array<ServiceView, 2> services;
+  std::array<BudgetView, 2> budgets;
   RouteView main_route;         // managed `<name>` or the user's existingIngressRoute
   RouteView preview_route;      // managed `<name>-preview`
   core::WallTime now;
@@ -79,7 +87,14 @@ struct Observed {
   const api::Release& release() const { return parsed.release; }
   const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }
   const ServiceView& service(Color c) const { return services[static_cast<int>(c)]; }
+  const BudgetView& budget(Color c) const { return budgets[static_cast<int>(c)]; }
 };
+
+// The size a release in flight runs both colors at: spec.replicas, or the live
+// color's current size when that is larger (an autoscaler raised it, or the
+// spec that starts the release lowered spec.replicas), so a switch never
+// lowers capacity. Used by the planner and by the reconciler's Traefik check.
+int32_t releaseSize(const api::Spec& spec, const DeploymentView& live);
 
 // Builders from raw objects (used by the reconciler and tests).
 DeploymentView viewDeployment(ObjectPtr deployment, const std::string& release_uid);

@@ -11,6 +11,7 @@ namespace bgo::bluegreen {
 using api::Stage;
 using core::gvrs::kDeployments;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
 json ownedMeta(const api::Release& r, std::optional<Color> c) {
@@ -66,6 +67,25 @@ json desiredService(const api::Release& r, Color c) {
                                {"port", r.spec.service_port},
                                {"targetPort", r.spec.service_target_port},
                                {"protocol", "TCP"}}})}}}};
+}
+
+json desiredBudget(const api::Release& r, Color c) {
+  json meta = ownedMeta(r, c);
+  meta["name"] = r.name + "-" + api::toString(c);
+  meta["namespace"] = r.ns;
+  json spec{{"selector",
+             {{"matchLabels", {{api::kLabelRelease, r.name}, {api::kLabelColor, api::toString(c)}}}}},
+            // An unready pod serves nothing: it may always be evicted, or a
+            // color whose pods never became ready would block node drains.
+            {"unhealthyPodEvictionPolicy", "AlwaysAllow"}};
+  const api::DisruptionBudget& b = *r.spec.pod_disruption_budget;
+  if (!b.min_available.is_null()) spec["minAvailable"] = b.min_available;
+  if (!b.max_unavailable.is_null()) spec["maxUnavailable"] = b.max_unavailable;
+  return json{{"apiVersion", "policy/v1"}, {"kind", "PodDisruptionBudget"}, {"metadata", meta}, {"spec", spec}};
+}
+
+std::string colorSelector(const api::Release& r, Color c) {
+  return std::string(api::kLabelRelease) + "=" + r.name + "," + api::kLabelColor + "=" + api::toString(c);
 }
 
 namespace {
@@ -134,11 +154,13 @@ class Planner {
   Plan routeMissing();
   void fillColors();
   void ensureServices();
+  void ensureBudgets();
+  void scaleStatus(Color live);
   void ensureDeploymentAt(Color c, int32_t replicas, const char* why);
   void scaleTo(Color c, int32_t replicas, const char* why);
   void ensureRoutes(std::optional<Color> main_color, const std::string& switch_record = "");
   void switchTo(Color to, std::optional<Color> from, const char* reason);
-  bool gate(Color c, bool warm_rollback);
+  bool gate(Color c, int32_t want, bool warm_rollback);
   void settle(Color active);
   bool confirmTraffic(Color active);
   void inFlight(Color active);
@@ -164,6 +186,9 @@ std::string Planner::conflictingObject() const {
     const std::string name = r_.name + "-" + api::toString(c);
     if (dep(c).exists() && !dep(c).owned) return "Deployment " + name;
     if (o_.service(c).exists() && !o_.service(c).owned) return "Service " + name;
+    if (spec_.pod_disruption_budget && o_.budget(c).exists() && !o_.budget(c).owned) {
+      return "PodDisruptionBudget " + name;
+    }
   }
   if (!spec_.existing_route && o_.main_route.exists() && !o_.main_route.owned) {
     return "IngressRoute " + traefik::mainRouteName(r_);
@@ -196,6 +221,36 @@ void Planner::ensureServices() {
           std::string(s.exists() ? "update" : "create") + " Service for " + api::toString(c));
     }
   }
+}
+
+// One PodDisruptionBudget per color while the spec asks for one; owned ones
+// are deleted when it no longer does (uid precondition: only ours).
+void Planner::ensureBudgets() {
+  for (Color c : {Color::kBlue, Color::kGreen}) {
+    const BudgetView& b = o_.budget(c);
+    const std::string name = r_.name + "-" + api::toString(c);
+    if (!spec_.pod_disruption_budget) {
+      if (b.exists() && b.owned) {
+        act(Action::Kind::kDelete, kPodDisruptionBudgets, name,
+            json{{"uid", b.object->value("/metadata/uid"_json_pointer, std::string())}},
+            "delete PodDisruptionBudget of " + std::string(api::toString(c)) +
+                ": spec.podDisruptionBudget was removed");
+      }
+      continue;
+    }
+    json want = withAppliedHash(desiredBudget(r_, c));
+    if (outdated(b.object, want, false)) {
+      act(Action::Kind::kApply, kPodDisruptionBudgets, name, want,
+          std::string(b.exists() ? "update" : "create") + " PodDisruptionBudget for " + api::toString(c));
+    }
+  }
+}
+
+// What the scale subresource serves (status.replicas, status.selector): the
+// live color, so an HPA measures the pods that take the traffic.
+void Planner::scaleStatus(Color live) {
+  st().replicas = dep(live).replicas;
+  st().selector = colorSelector(r_, live);
 }
 
 // Server-side apply of the current template to a color: only for a color that
@@ -281,10 +336,9 @@ void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) 
 // Promotion gate: the Deployment caught up and the Service lists every replica
 // as a ready endpoint, continuously for readyForSeconds. A warm rollback target
 // (it served until the last switch and never scaled down) passes at once.
-bool Planner::gate(Color c, bool warm_rollback) {
+bool Planner::gate(Color c, int32_t want, bool warm_rollback) {
   const DeploymentView& d = dep(c);
-  const bool healthy =
-      d.caughtUp(spec_.replicas) && o_.service(c).ready_endpoints >= spec_.replicas;
+  const bool healthy = d.caughtUp(want) && o_.service(c).ready_endpoints >= want;
   if (!healthy) {
     st().promotable_since.clear();
     return false;
@@ -317,6 +371,8 @@ void Planner::initial() {
   st().preview_color = api::toString(target);
   st().preview_revision = revision_;
   ensureServices();
+  ensureBudgets();
+  scaleStatus(target);
   ensureDeploymentAt(target, spec_.replicas, "deploy");
   if (!dep(idle).exists()) ensureDeploymentAt(idle, spec_.standby_replicas, "create standby");
   if (dep(target).revision != revision_) {
@@ -329,7 +385,7 @@ void Planner::initial() {
   v.reconciling_reason = "Initializing";
   v.ready_reason = "Initializing";
   v.stage = Stage::kInitializing;
-  const bool promotable = dep(target).revision == revision_ && gate(target, false);
+  const bool promotable = dep(target).revision == revision_ && gate(target, spec_.replicas, false);
   // The route served this release before and someone sent it elsewhere: with
   // manual promotion, only the revision last switched to may be put back
   // without a promote request.
@@ -401,7 +457,6 @@ bool Planner::confirmTraffic(Color active) {
 
 void Planner::settle(Color active) {
   const Color idle = api::other(active);
-  ensureDeploymentAt(active, spec_.replicas, "keep live");
   const auto& h = st().history;
   const bool switched_away = !h.empty() && h.front().to == api::toString(active) &&
                              h.front().from == api::toString(idle);
@@ -412,7 +467,12 @@ void Planner::settle(Color active) {
   }
   const bool warm = switched_away && (!confirmed || !reached(st().traffic_confirmed_time,
                                                              spec_.scale_down_delay_seconds));
-  const int32_t idle_want = warm ? spec_.replicas : spec_.standby_replicas;
+  // Until the warm window ends the release is still in flight: neither color
+  // shrinks (the new one keeps the size the old one had, the old one stays a
+  // full-size rollback target). Then spec.replicas rules, down included.
+  const int32_t live_want = warm ? releaseSize(spec_, dep(active)) : spec_.replicas;
+  ensureDeploymentAt(active, live_want, "keep live");
+  const int32_t idle_want = warm ? live_want : spec_.standby_replicas;
   if (!dep(idle).exists()) {
     ensureDeploymentAt(idle, spec_.standby_replicas, "create standby");
   } else if (dep(idle).spec_replicas != idle_want) {
@@ -430,14 +490,14 @@ void Planner::settle(Color active) {
   if (!warm) st().scale_down_at.clear();
 
   Verdict v;
-  if (!dep(active).caughtUp(spec_.replicas) && spec_.replicas > 0) {
+  if (!dep(active).caughtUp(live_want) && live_want > 0) {
     v.stage = Stage::kDeploying;
     v.reconciling = true;
     v.reconciling_reason = "Scaling";
     v.ready_reason = "Scaling";
     v.message = std::string(api::toString(active)) + " has " +
                 std::to_string(dep(active).available_replicas) + "/" +
-                std::to_string(spec_.replicas) + " available replicas";
+                std::to_string(live_want) + " available replicas";
   } else if (warm && !confirmed) {
     v.stage = Stage::kSwitching;
     v.reconciling = true;
@@ -480,7 +540,10 @@ void Planner::inFlight(Color active) {
   }
   st().preview_color = api::toString(preview);
   st().preview_revision = revision_;
-  scaleTo(active, spec_.replicas, "keep live");  // the live color never shrinks mid-release
+  // Both colors run at the live color's current size or spec.replicas, the
+  // larger: scaling up grows both at once, scaling down waits for the switch.
+  const int32_t size = releaseSize(spec_, dep(active));
+  scaleTo(active, size, "keep live");
 
   Verdict v;
   v.reconciling = true;
@@ -511,15 +574,15 @@ void Planner::inFlight(Color active) {
                         h[1].revision == revision_ && dep(preview).revision == revision_;
   bool promotable = false;
   if (!dep(preview).exists() || dep(preview).revision != revision_) {
-    ensureDeploymentAt(preview, spec_.replicas, "deploy");
+    ensureDeploymentAt(preview, size, "deploy");
     event("Normal", "Deploying",
           "deploying revision " + revision_ + " to " + api::toString(preview) + " at " +
-              std::to_string(spec_.replicas) + " replicas");
+              std::to_string(size) + " replicas");
     st().promotable_since.clear();
   } else {
-    const bool warm = rollback && dep(preview).spec_replicas == spec_.replicas;
-    ensureDeploymentAt(preview, spec_.replicas, rollback ? "rollback" : "deploy");
-    promotable = gate(preview, warm);
+    const bool warm = rollback && dep(preview).spec_replicas == size;
+    ensureDeploymentAt(preview, size, rollback ? "rollback" : "deploy");
+    promotable = gate(preview, size, warm);
   }
 
   const bool promote_requested = r_.promote_request == revision_;
@@ -529,7 +592,7 @@ void Planner::inFlight(Color active) {
   v.preview_reason = promotable ? "Promotable" : "NotReady";
   v.preview_message = std::string(api::toString(preview)) + " " +
                       std::to_string(dep(preview).ready_replicas) + "/" +
-                      std::to_string(spec_.replicas) + " ready, " +
+                      std::to_string(size) + " ready, " +
                       std::to_string(o_.service(preview).ready_endpoints) + " ready endpoints" +
                       (o_.preview_servable == false ? "; " + o_.preview_servable_problem : "");
 
@@ -708,7 +771,10 @@ Plan Planner::run() {
   std::optional<Color> active = target_.color;
   st().active_color = active ? api::toString(*active) : "";
   st().active_revision = active ? dep(*active).revision : "";
-  if (active) adoptSwitchFromRoute(*active);
+  if (active) {
+    adoptSwitchFromRoute(*active);
+    scaleStatus(*active);
+  }
 
   if (spec_.paused) {
     Verdict v;
@@ -725,6 +791,7 @@ Plan Planner::run() {
     initial();
   } else {
     ensureServices();
+    ensureBudgets();
     ensureRoutes(*active);
     if (dep(*active).revision == revision_) settle(*active);
     else inFlight(*active);

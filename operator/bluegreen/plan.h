@@ -13,12 +13,12 @@
 namespace bgo::bluegreen {
 
 struct Action {
-  enum class Kind { kApply, kMergePatch, kJsonPatch };
+  enum class Kind { kApply, kMergePatch, kJsonPatch, kDelete };
   Kind kind = Kind::kApply;
   core::Gvr gvr;
   std::string ns;
   std::string name;
-  json body;
+  json body;            // kDelete: {"uid": ...}, the object that may be deleted
   std::string why;  // for logs: "deploy revision 8a01e2 to green at 3 replicas"
 };
 
@@ -41,6 +41,9 @@ Plan plan(const Observed& observed);
 // Exposed for tests and the executor.
 json desiredDeployment(const api::Release& r, Color c, int32_t replicas);
 json desiredService(const api::Release& r, Color c);
+json desiredBudget(const api::Release& r, Color c);  // needs spec.podDisruptionBudget
+// The label selector of a color's pods, as the scale subresource serves it.
+std::string colorSelector(const api::Release& r, Color c);
 json ownedMeta(const api::Release& r, std::optional<Color> c);
 
 }  // namespace bgo::bluegreen

@@ -12,6 +12,7 @@ using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kDeployments;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
 Reconciler::Reconciler(const ObjectReader& cache, kube::KubeClient& client,
@@ -40,6 +41,8 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
       o.services[i].ready_endpoints = countReadyEndpoints(
           cache_.listByLabel(kEndpointSlices, r.ns, "kubernetes.io/service-name", name));
     }
+    o.budgets[i].object = cache_.get(kPodDisruptionBudgets, r.ns, name);
+    if (o.budgets[i].object) o.budgets[i].owned = ownedBy(*o.budgets[i].object, r.uid);
   }
   o.main_route.object = cache_.get(kIngressRoutes, r.ns, traefik::mainRouteName(r));
   if (o.main_route.object) o.main_route.owned = ownedBy(*o.main_route.object, r.uid);
@@ -107,7 +110,7 @@ void Reconciler::askPreview(Observed& o) const {
   const std::string& host = r.spec.previewHost(preview);
   if (host.empty()) return;
   // Only when the other gates may pass now: no calls while pods start or the readyFor clock runs.
-  if (!o.deployment(preview).caughtUp(r.spec.replicas)) return;
+  if (!o.deployment(preview).caughtUp(releaseSize(r.spec, o.deployment(*target.color)))) return;
   if (auto since = core::parseRfc3339(r.status.promotable_since);
       since && o.now < *since + std::chrono::seconds(r.spec.ready_for_seconds)) {
     return;
@@ -146,11 +149,33 @@ core::Status Reconciler::readMisses(Observed& o) {
         return core::fail(live.error());
       }
     }
+    // Only when the spec asks for budgets: a release without one costs no reads.
+    if (r.spec.pod_disruption_budget && !o.budgets[i].exists()) {
+      auto live = client_.get(kPodDisruptionBudgets, r.ns, name);
+      if (live) {
+        o.budgets[i].object = std::make_shared<const json>(std::move(*live));
+        o.budgets[i].owned = ownedBy(*o.budgets[i].object, r.uid);
+      } else if (!live.error().is(core::ErrorCode::kNotFound)) {
+        return core::fail(live.error());
+      }
+    }
   }
   return {};
 }
 
 core::Status Reconciler::execute(const core::ObjectKey& key, const Action& a) {
+  if (a.kind == Action::Kind::kDelete) {
+    log_->info("[{}] delete {}/{}: {}", key.str(), a.gvr.resource, a.name, a.why);
+    kube::DeleteOptions del;
+    del.precondition_uid = a.body.value("uid", "");
+    auto st = client_.remove(a.gvr, a.ns, a.name, del);
+    if (!st && !st.error().is(core::ErrorCode::kNotFound)) {
+      core::Error e = st.error();
+      e.message = a.gvr.resource + "/" + a.name + ": " + e.message;
+      return core::fail(e);
+    }
+    return {};
+  }
   kube::WriteOptions opts;
   opts.field_manager = api::kFieldManager;
   kube::PatchType type = kube::PatchType::kMerge;
@@ -161,6 +186,7 @@ core::Status Reconciler::execute(const core::ObjectKey& key, const Action& a) {
       break;
     case Action::Kind::kMergePatch: type = kube::PatchType::kMerge; break;
     case Action::Kind::kJsonPatch: type = kube::PatchType::kJson; break;
+    case Action::Kind::kDelete: break;  // handled above
   }
   log_->info("[{}] {} {}/{}: {}", key.str(), a.kind == Action::Kind::kApply ? "apply" : "patch",
              a.gvr.resource, a.name, a.why);

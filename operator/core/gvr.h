@@ -26,6 +26,7 @@ inline const Gvr kServiceAccounts{"", "v1", "serviceaccounts", true};
 inline const Gvr kNamespaces{"", "v1", "namespaces", false};
 inline const Gvr kEvents{"", "v1", "events", true};
 inline const Gvr kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", true};
+inline const Gvr kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudgets", true};
 inline const Gvr kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Gvr kIngressRoutes{"traefik.io", "v1alpha1", "ingressroutes", true};
 inline const Gvr kBlueGreenReleases{"bluegreen.io", "v1alpha1", "bluegreenreleases", true};

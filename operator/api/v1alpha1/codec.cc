@@ -172,6 +172,12 @@ void parseSpec(const json& spec, Spec& out, std::vector<FieldError>& errors) {
     r.readInt(*s, "delaySeconds", "spec.scaleDown.delaySeconds", out.scale_down_delay_seconds);
     r.readInt(*s, "standbyReplicas", "spec.scaleDown.standbyReplicas", out.standby_replicas);
   }
+  if (const json* b = r.child(spec, "podDisruptionBudget", "spec.podDisruptionBudget", true)) {
+    DisruptionBudget budget;
+    if (auto it = b->find("minAvailable"); it != b->end()) budget.min_available = *it;
+    if (auto it = b->find("maxUnavailable"); it != b->end()) budget.max_unavailable = *it;
+    out.pod_disruption_budget = budget;
+  }
 }
 
 }  // namespace
@@ -216,6 +222,25 @@ bool declaresPort(const json& pod_template, const std::string& name) {
     }
   }
   return false;
+}
+// An int >= 0 or a percentage "0%".."100%", as PodDisruptionBudget takes them.
+void checkBudgetValue(const json& v, const std::string& field, std::vector<FieldError>& errors) {
+  static const std::regex kPercent(R"(^(100|[1-9]?[0-9])%$)");
+  if (v.is_number_integer()) {
+    if (v.get<int64_t>() < 0) errors.push_back({field, "must be >= 0, got " + v.dump()});
+    else if (v.get<int64_t>() > INT32_MAX) errors.push_back({field, "out of range"});
+  } else if (!v.is_string() || !std::regex_match(v.get<std::string>(), kPercent)) {
+    errors.push_back({field, "must be a number of pods (>= 0) or a percentage from 0% to 100%, got " + v.dump()});
+  }
+}
+
+void checkBudget(const DisruptionBudget& b, std::vector<FieldError>& errors) {
+  const bool min = !b.min_available.is_null(), max = !b.max_unavailable.is_null();
+  if (min == max) {
+    errors.push_back({"spec.podDisruptionBudget", "set exactly one of minAvailable and maxUnavailable"});
+  }
+  if (min) checkBudgetValue(b.min_available, "spec.podDisruptionBudget.minAvailable", errors);
+  if (max) checkBudgetValue(b.max_unavailable, "spec.podDisruptionBudget.maxUnavailable", errors);
 }
 }  // namespace
 
@@ -306,6 +331,7 @@ std::vector<FieldError> validateAndDefault(Spec& spec) {
   } else if (spec.standby_replicas > spec.replicas) {
     errors.push_back({"spec.scaleDown.standbyReplicas", "must not exceed spec.replicas"});
   }
+  if (spec.pod_disruption_budget) checkBudget(*spec.pod_disruption_budget, errors);
   return errors;
 }
 
@@ -374,6 +400,8 @@ Status parseStatus(const json& s) {
   out.preview_revision = str(s, "previewRevision");
   out.stage = str(s, "stage");
   out.message = str(s, "message");
+  out.replicas = i32(s, "replicas");
+  out.selector = str(s, "selector");
   if (auto it = s.find("colors"); it != s.end() && it->is_object()) {
     if (it->contains("blue")) out.blue = parseColorStatus((*it)["blue"]);
     if (it->contains("green")) out.green = parseColorStatus((*it)["green"]);
@@ -407,6 +435,8 @@ json statusToJson(const Status& s) {
   putIfSet(j, "previewRevision", s.preview_revision);
   putIfSet(j, "stage", s.stage);
   putIfSet(j, "message", s.message);
+  j["replicas"] = s.replicas;
+  putIfSet(j, "selector", s.selector);
   if (s.blue || s.green) {
     json colors = json::object();
     if (s.blue) colors["blue"] = colorStatusToJson(*s.blue);

@@ -62,6 +62,13 @@ struct ExistingRoute {
   bool operator==(const ExistingRoute&) const = default;
 };
 
+// spec.podDisruptionBudget: exactly one of the two, each an int or a "NN%".
+struct DisruptionBudget {
+  json min_available;    // null when unset
+  json max_unavailable;  // null when unset
+  bool operator==(const DisruptionBudget&) const = default;
+};
+
 struct Spec {
   int32_t replicas = 1;
   json template_;                      // PodTemplateSpec, verbatim
@@ -80,6 +87,7 @@ struct Spec {
   int32_t scale_down_delay_seconds = 30;
   int32_t standby_replicas = 0;
   bool paused = false;
+  std::optional<DisruptionBudget> pod_disruption_budget;  // one PDB per color when set
 
   const std::string& previewHost(Color c) const {
     return c == Color::kBlue ? preview_host_blue : preview_host_green;
@@ -130,6 +138,9 @@ struct Status {
   std::string preview_revision;
   std::string stage;
   std::string message;
+  // The scale subresource reads these: the live color's pods and its selector.
+  int32_t replicas = 0;
+  std::string selector;
   std::optional<ColorStatus> blue;
   std::optional<ColorStatus> green;
   std::string release_start_time;  // when the current preview revision was first deployed

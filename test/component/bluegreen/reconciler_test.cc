@@ -37,7 +37,8 @@ class ClientReader final : public ObjectReader {
                                   const std::string& name) const override {
     if (gvr == kBlueGreenReleases && pinned_release) return pinned_release;
     auto r = c_.get(gvr, ns, name);
-    if (r && only_ours && (gvr == kDeployments || gvr == core::gvrs::kServices) &&
+    if (r && only_ours &&
+        (gvr == kDeployments || gvr == core::gvrs::kServices || gvr == core::gvrs::kPodDisruptionBudgets) &&
         r->value("/metadata/labels/app.kubernetes.io~1managed-by"_json_pointer, std::string()) !=
             "bluegreen-operator") {
       return nullptr;
@@ -402,6 +403,79 @@ TEST_F(ReconcilerTest, DeletedReleaseIsANoOp) {
   auto out = rec_.reconcile({"prod", "shop"});
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(fake_.writeCount(), 0u);
+}
+
+TEST_F(ReconcilerTest, PodDisruptionBudgetsAreAppliedPerColorAndDeletedWhenRemoved) {
+  using core::gvrs::kPodDisruptionBudgets;
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge,
+                          {{"spec", {{"podDisruptionBudget", {{"minAvailable", "50%"}}}}}})
+                  .ok());
+  stableOnBlue();
+  const std::string uid = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["metadata"]["uid"];
+  for (const char* name : {"shop-blue", "shop-green"}) {
+    auto b = fake_.get(kPodDisruptionBudgets, "prod", name);
+    ASSERT_TRUE(b.ok()) << name;
+    EXPECT_EQ((*b)["spec"]["minAvailable"], "50%");
+    EXPECT_EQ((*b)["metadata"]["ownerReferences"][0]["uid"], uid);
+  }
+  reconcile();  // Converging -> Stable
+  fake_.clearWrites();
+  EXPECT_EQ(reconcile().writes, 0u) << "settled with budgets: zero writes";
+
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge,
+                          {{"spec", {{"podDisruptionBudget", nullptr}}}})
+                  .ok());
+  reconcile();
+  for (const char* name : {"shop-blue", "shop-green"}) {
+    auto b = fake_.get(kPodDisruptionBudgets, "prod", name);
+    ASSERT_FALSE(b.ok()) << name << " still exists";
+    EXPECT_TRUE(b.error().is(core::ErrorCode::kNotFound));
+  }
+  reconcile();  // Converging -> Stable
+  fake_.clearWrites();
+  EXPECT_EQ(reconcile().writes, 0u);
+  EXPECT_EQ((*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"]["stage"], "Stable");
+}
+
+TEST_F(ReconcilerTest, AForeignPodDisruptionBudgetTheCacheDoesNotHoldIsSeenAndNeverTakenOver) {
+  using core::gvrs::kPodDisruptionBudgets;
+  reader_.only_ours = true;
+  json pdb{{"apiVersion", "policy/v1"},
+           {"kind", "PodDisruptionBudget"},
+           {"metadata", {{"name", "shop-blue"}, {"namespace", "prod"}}},
+           {"spec", {{"minAvailable", 7}, {"selector", {{"matchLabels", {{"app", "legacy"}}}}}}}};
+  ASSERT_TRUE(fake_.create(kPodDisruptionBudgets, "prod", pdb).ok());
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge,
+                          {{"spec", {{"podDisruptionBudget", {{"maxUnavailable", 1}}}}}})
+                  .ok());
+  fake_.clearWrites();
+  reconcile();
+  for (const auto& w : fake_.writes()) {
+    EXPECT_FALSE(w.gvr == kPodDisruptionBudgets) << "wrote " << w.gvr.resource << "/" << w.name;
+  }
+  EXPECT_EQ((*fake_.get(kPodDisruptionBudgets, "prod", "shop-blue"))["spec"]["minAvailable"], 7);
+  auto status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(status["stage"], "Failed");
+  EXPECT_NE(status["message"].get<std::string>().find("PodDisruptionBudget shop-blue"), std::string::npos)
+      << status["message"];
+}
+
+TEST_F(ReconcilerTest, ANewSpecReplicasResizesTheLiveDeploymentAndTheScaleStatus) {
+  stableOnBlue();
+  auto status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(status["replicas"], 3);
+  EXPECT_EQ(status["selector"], "bluegreen.io/release=shop,bluegreen.io/color=blue");
+  ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge,
+                          {{"spec", {{"replicas", 5}}}})
+                  .ok());
+  reconcile();
+  EXPECT_EQ((*fake_.get(kDeployments, "prod", "shop-blue"))["spec"]["replicas"], 5);
+  EXPECT_EQ((*fake_.get(kDeployments, "prod", "shop-green"))["spec"]["replicas"], 0);
+  converge();
+  reconcile();
+  status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
+  EXPECT_EQ(status["replicas"], 5);
+  EXPECT_EQ(status["stage"], "Stable");
 }
 
 }  // namespace

@@ -121,7 +121,7 @@ if out=$(sed -e "s/name: minimal/name: $obj/" -e 's/^spec:/spec:\n  paused: true
   elif grep -qF 'status.conditions[0].reason: Required value' <<<"$out"; then
     pass "condition required fields enforced"
   else fail "condition without reason rejected with an unexpected message: $out"; fi
-  good='{"status":{"observedGeneration":1,"activeColor":"blue","activeRevision":"5d9c7f","stage":"Stable","colors":{"blue":{"revision":"5d9c7f","replicas":1,"readyReplicas":1,"availableReplicas":1,"image":"app:1","readyEndpoints":1}},"conditions":[{"type":"Ready","status":"True","reason":"Stable","message":"ok","lastTransitionTime":"2024-01-01T00:00:00Z","observedGeneration":1}]}}'
+  good='{"status":{"observedGeneration":1,"activeColor":"blue","activeRevision":"5d9c7f","stage":"Stable","replicas":1,"selector":"bluegreen.io/release=x,bluegreen.io/color=blue","colors":{"blue":{"revision":"5d9c7f","replicas":1,"readyReplicas":1,"availableReplicas":1,"image":"app:1","readyEndpoints":1}},"conditions":[{"type":"Ready","status":"True","reason":"Stable","message":"ok","lastTransitionTime":"2024-01-01T00:00:00Z","observedGeneration":1}]}}'
   if out=$(k patch bgr -n "$ns" "$obj" --subresource=status --type=merge -p "$good" 2>&1); then
     pass "a well-formed status is accepted"
     header=$(k get bgr -n "$ns" "$obj" 2>&1 | head -n1)
@@ -130,6 +130,15 @@ if out=$(sed -e "s/name: minimal/name: $obj/" -e 's/^spec:/spec:\n  paused: true
     else fail "printer columns: got '$header'"; fi
     row=$(k get bgr -n "$ns" "$obj" --no-headers 2>&1 | tr -s ' ')
     if [[ "$row" == "$obj blue 5d9c7f Stable True "* ]]; then pass "printer row: $row"; else fail "printer row: $row"; fi
+    # The scale subresource: spec.replicas, and the live color's pods from status (what an HPA reads).
+    scale=$(k get --raw "/apis/bluegreen.io/v1alpha1/namespaces/$ns/bluegreenreleases/$obj/scale" 2>&1)
+    if [[ $(jq -c '[.kind, .spec.replicas, .status.replicas, .status.selector]' <<<"$scale" 2>/dev/null) == \
+      '["Scale",1,1,"bluegreen.io/release=x,bluegreen.io/color=blue"]' ]]; then
+      pass "scale subresource serves spec.replicas, status.replicas and status.selector"
+    else fail "scale subresource: $scale"; fi
+    if out=$(k scale bgr -n "$ns" "$obj" --replicas=4 --dry-run=server 2>&1); then
+      pass "kubectl scale bgr accepted: $out"
+    else fail "kubectl scale bgr: $out"; fi
   else
     fail "a well-formed status was rejected: $out"
   fi

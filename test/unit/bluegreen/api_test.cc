@@ -87,7 +87,20 @@ INSTANTIATE_TEST_SUITE_P(
                 "spec.template.spec.containers[0].resources.limits.cpu"},
         BadCase{"quantity_init_bool",
                 R"j({"template":{"spec":{"containers":[{"name":"a","image":"a:1"}],"initContainers":[{"name":"i","image":"i:1","resources":{"requests":{"memory":true}}}]}}})j",
-                "spec.template.spec.initContainers[0].resources.requests.memory"}),
+                "spec.template.spec.initContainers[0].resources.requests.memory"},
+        BadCase{"budget_both", R"j({"podDisruptionBudget":{"minAvailable":1,"maxUnavailable":1}})j",
+                "spec.podDisruptionBudget: set exactly one of minAvailable and maxUnavailable"},
+        BadCase{"budget_neither", R"j({"podDisruptionBudget":{}})j",
+                "spec.podDisruptionBudget: set exactly one"},
+        BadCase{"budget_not_object", R"j({"podDisruptionBudget":1})j", "spec.podDisruptionBudget"},
+        BadCase{"budget_negative", R"j({"podDisruptionBudget":{"minAvailable":-1}})j",
+                "spec.podDisruptionBudget.minAvailable: must be >= 0"},
+        BadCase{"budget_percent_over", R"j({"podDisruptionBudget":{"maxUnavailable":"101%"}})j",
+                "spec.podDisruptionBudget.maxUnavailable"},
+        BadCase{"budget_word", R"j({"podDisruptionBudget":{"minAvailable":"half"}})j",
+                "spec.podDisruptionBudget.minAvailable"},
+        BadCase{"budget_bool", R"j({"podDisruptionBudget":{"maxUnavailable":true}})j",
+                "spec.podDisruptionBudget.maxUnavailable"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(CodecTest, QuantitiesInAnySpellingAreValid) {
@@ -100,12 +113,30 @@ TEST(CodecTest, QuantitiesInAnySpellingAreValid) {
   EXPECT_TRUE(parsed->errors.empty()) << parsed->errorSummary();
 }
 
+TEST(CodecTest, PodDisruptionBudgetTakesANumberOrAPercentage) {
+  for (const char* budget : {R"j({"minAvailable":0})j", R"j({"minAvailable":"100%"})j",
+                             R"j({"maxUnavailable":"0%"})j", R"j({"maxUnavailable":2})j",
+                             R"j({"maxUnavailable":"50%"})j"}) {
+    json obj = releaseObject("shop:1");
+    obj["spec"]["podDisruptionBudget"] = json::parse(budget);
+    auto parsed = parseRelease(obj);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_TRUE(parsed->errors.empty()) << budget << ": " << parsed->errorSummary();
+    ASSERT_TRUE(parsed->release.spec.pod_disruption_budget.has_value()) << budget;
+  }
+  auto none = parseRelease(releaseObject("shop:1"));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->release.spec.pod_disruption_budget.has_value());
+}
+
 TEST(CodecTest, StatusRoundTrips) {
   Status s;
   s.observed_generation = 7;
   s.active_color = "blue";
   s.active_revision = "5d9c7f0000";
   s.stage = "Verifying";
+  s.replicas = 3;
+  s.selector = "bluegreen.io/release=shop,bluegreen.io/color=blue";
   s.blue = ColorStatus{"5d9c7f0000", 3, 3, 3, 3, "shop:1.4"};
   s.history.push_back({"green", "blue", "5d9c7f0000", "2026-11-29T16:00:00Z", "Promoted"});
   s.conditions.push_back({"Ready", "True", 7, "2026-11-29T16:00:00Z", "Stable", "ok"});

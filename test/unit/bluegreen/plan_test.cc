@@ -834,5 +834,210 @@ TEST(PlanTest, LastTransitionTimeMovesOnlyWhenStatusFlips) {
   EXPECT_EQ(w.release()["status"]["observedGeneration"], 2);
 }
 
+// --- sizes and the scale subresource ---------------------------------------
+
+// What `kubectl scale` or an autoscaler does: a new spec.replicas.
+void setReplicas(World& w, int n) {
+  w.release()["spec"]["replicas"] = n;
+  w.release()["metadata"]["generation"] = w.release()["metadata"]["generation"].get<int>() + 1;
+}
+
+TEST(PlanTest, ScaleStatusNamesTheLiveColorsPods) {
+  World w(releaseObject("shop:1.0"));
+  w.step();
+  EXPECT_EQ(w.release()["status"]["selector"], "bluegreen.io/release=shop,bluegreen.io/color=blue")
+      << "before the first switch: the color being brought up";
+  w.settle();
+  EXPECT_EQ(w.release()["status"]["replicas"], 3);
+  EXPECT_EQ(w.release()["status"]["selector"], "bluegreen.io/release=shop,bluegreen.io/color=blue");
+
+  World g = switchedToGreen();
+  g.settle();
+  ASSERT_EQ(g.stage(), "Stable");
+  EXPECT_EQ(g.release()["status"]["selector"], "bluegreen.io/release=shop,bluegreen.io/color=green");
+  EXPECT_EQ(g.release()["status"]["replicas"], 3);
+  EXPECT_EQ(g.replicasOf("shop-blue"), 0);
+}
+
+TEST(PlanTest, ScalingASettledReleaseResizesOnlyTheLiveColor) {
+  World w = stableOnBlue();
+  setReplicas(w, 6);
+  Plan p = w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 6);
+  EXPECT_EQ(w.replicasOf("shop-green"), 0);
+  EXPECT_EQ(w.condition("Ready"), "False");
+  w.settle();
+  EXPECT_EQ(w.condition("Ready"), "True");
+  EXPECT_EQ(w.release()["status"]["replicas"], 6);
+  setReplicas(w, 2);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 2) << "no release in flight: down at once";
+  EXPECT_EQ(w.replicasOf("shop-green"), 0);
+}
+
+TEST(PlanTest, PreviewStartsAtTheLiveColorsSizeWhenTheReleaseLowersReplicas) {
+  World w = stableOnBlue();
+  setReplicas(w, 6);  // an autoscaler raised it
+  w.settle();
+  ASSERT_EQ(w.replicasOf("shop-blue"), 6);
+  // A manifest applied with its own (lower) replicas and a new image in one write.
+  w.setImage("shop:2.0");
+  w.release()["spec"]["replicas"] = 3;
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-green"), 6) << "the preview starts at the live color's size";
+  EXPECT_EQ(w.replicasOf("shop-blue"), 6) << "the live color never shrinks mid-release";
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.stage(), "Verifying");
+  w.advance(10s);
+  ASSERT_TRUE(w.step().switched);
+  w.advance(1s);
+  w.step();
+  EXPECT_EQ(w.stage(), "Draining");
+  EXPECT_EQ(w.replicasOf("shop-green"), 6) << "the switch did not lower capacity";
+  EXPECT_EQ(w.replicasOf("shop-blue"), 6) << "the rollback target stays at full size";
+  w.advance(30s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-green"), 3) << "after the warm window spec.replicas rules";
+  EXPECT_EQ(w.replicasOf("shop-blue"), 0);
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.stage(), "Stable");
+  EXPECT_EQ(w.condition("Ready"), "True");
+}
+
+TEST(PlanTest, ALiveColorScaledOutsideTheSpecMidReleaseSizesThePreview) {
+  World w = stableOnBlue();
+  w.setImage("shop:2.0");
+  w.step();
+  ASSERT_EQ(w.replicasOf("shop-green"), 3);
+  // Something scaled the live Deployment itself (an autoscaler aimed at it).
+  w.objects()["Deployment/shop-blue"]["spec"]["replicas"] = 5;
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-green"), 5);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 5) << "kept, not restored to 3, while the release runs";
+  const std::string msg = w.release()["status"]["message"];
+  EXPECT_NE(msg.find("/5 ready"), std::string::npos) << msg;
+}
+
+TEST(PlanTest, ScalingUpMidReleaseGrowsBothColorsAndRestartsTheGate) {
+  World w = stableOnBlue();
+  deployGreen(w);
+  w.advance(5s);
+  setReplicas(w, 5);
+  Plan p = w.step();
+  EXPECT_FALSE(p.switched);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 5);
+  EXPECT_EQ(w.replicasOf("shop-green"), 5);
+  EXPECT_EQ(w.release()["status"].value("promotableSince", ""), "") << "green is not at the new size yet";
+  w.converge();
+  w.step();
+  w.advance(9s);
+  EXPECT_FALSE(w.step().switched) << "readyForSeconds counts again from the new size";
+  w.advance(1s);
+  EXPECT_TRUE(w.step().switched);
+  EXPECT_EQ(w.mainRouteService(), "shop-green");
+}
+
+TEST(PlanTest, ScalingDownMidReleaseWaitsUntilTheWarmWindowEnds) {
+  World w = stableOnBlue();
+  deployGreen(w);
+  setReplicas(w, 2);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3) << "the live color does not shrink mid-release";
+  EXPECT_EQ(w.replicasOf("shop-green"), 3);
+  w.advance(10s);
+  ASSERT_TRUE(w.step().switched);
+  w.advance(1s);
+  w.step();
+  EXPECT_EQ(w.stage(), "Draining");
+  EXPECT_EQ(w.replicasOf("shop-green"), 3);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 3);
+  w.advance(30s);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-green"), 2);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 0);
+  w.converge();
+  w.step();
+  EXPECT_EQ(w.stage(), "Stable");
+  EXPECT_EQ(w.condition("Ready"), "True");
+  EXPECT_EQ(w.release()["status"]["replicas"], 2);
+}
+
+TEST(PlanTest, ARollbackToTheWarmColorAfterScalingUpIsStillInstant) {
+  World w = switchedToGreen();
+  w.advance(1s);
+  setReplicas(w, 5);
+  w.step();
+  EXPECT_EQ(w.replicasOf("shop-green"), 5);
+  EXPECT_EQ(w.replicasOf("shop-blue"), 5) << "the rollback target follows the live color up";
+  w.converge();
+  w.setImage("shop:1.0");
+  EXPECT_TRUE(w.step().switched) << "blue is warm at the release's size";
+  EXPECT_EQ(w.mainRouteService(), "shop-blue");
+}
+
+// --- PodDisruptionBudgets ----------------------------------------------------
+
+bool hasBudgetAction(const Plan& p, Action::Kind kind, const std::string& name) {
+  for (const auto& a : p.actions) {
+    if (a.kind == kind && a.name == name && a.gvr.resource == "poddisruptionbudgets") return true;
+  }
+  return false;
+}
+
+TEST(PlanTest, PodDisruptionBudgetPerColorFollowsTheSpec) {
+  World w = stableOnBlue(json{{"podDisruptionBudget", {{"minAvailable", 2}}}});
+  for (const char* color : {"blue", "green"}) {
+    const json& b = w.objects()[std::string("PodDisruptionBudget/shop-") + color];
+    ASSERT_TRUE(b.is_object()) << color;
+    EXPECT_EQ(b["apiVersion"], "policy/v1");
+    EXPECT_TRUE(ownedBy(b, "uid-1")) << color;
+    EXPECT_EQ(b["spec"]["selector"]["matchLabels"]["bluegreen.io/color"], color);
+    EXPECT_EQ(b["spec"]["selector"]["matchLabels"]["bluegreen.io/release"], "shop");
+    EXPECT_EQ(b["spec"]["minAvailable"], 2);
+    EXPECT_FALSE(b["spec"].contains("maxUnavailable"));
+    EXPECT_EQ(b["spec"]["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+  }
+  w.advance(5s);
+  int before = w.writes;
+  EXPECT_TRUE(w.step().actions.empty());
+  EXPECT_EQ(w.writes, before) << "settled with budgets: zero writes";
+
+  w.release()["spec"]["podDisruptionBudget"] = {{"maxUnavailable", "50%"}};
+  Plan p = w.step();
+  EXPECT_TRUE(hasBudgetAction(p, Action::Kind::kApply, "shop-blue"));
+  EXPECT_TRUE(hasBudgetAction(p, Action::Kind::kApply, "shop-green"));
+  EXPECT_EQ(w.objects()["PodDisruptionBudget/shop-blue"]["spec"]["maxUnavailable"], "50%");
+  EXPECT_FALSE(w.objects()["PodDisruptionBudget/shop-blue"]["spec"].contains("minAvailable"));
+
+  w.release()["spec"].erase("podDisruptionBudget");
+  p = w.step();
+  EXPECT_TRUE(hasBudgetAction(p, Action::Kind::kDelete, "shop-blue"));
+  EXPECT_TRUE(hasBudgetAction(p, Action::Kind::kDelete, "shop-green"));
+  EXPECT_EQ(w.objects().count("PodDisruptionBudget/shop-blue"), 0u);
+  EXPECT_EQ(w.objects().count("PodDisruptionBudget/shop-green"), 0u);
+  EXPECT_TRUE(w.step().actions.empty());
+  EXPECT_EQ(w.stage(), "Stable");
+}
+
+TEST(PlanTest, APodDisruptionBudgetWithOurNameThatIsNotOursIsNeverTakenOver) {
+  World w(releaseObject("shop:1.0", json{{"podDisruptionBudget", {{"maxUnavailable", 1}}}}));
+  w.objects()["PodDisruptionBudget/shop-green"] =
+      json{{"metadata", {{"name", "shop-green"}, {"namespace", "prod"}}}, {"spec", {{"minAvailable", 9}}}};
+  Plan p = w.step();
+  EXPECT_TRUE(p.actions.empty());
+  EXPECT_EQ(w.stage(), "Failed");
+  EXPECT_EQ(w.condition("Stalled"), "True");
+  const std::string msg = w.release()["status"]["message"];
+  EXPECT_NE(msg.find("PodDisruptionBudget shop-green"), std::string::npos) << msg;
+  // Without a budget in the spec, that object is none of the release's business.
+  w.release()["spec"].erase("podDisruptionBudget");
+  w.settle();
+  EXPECT_EQ(w.stage(), "Stable");
+  EXPECT_EQ(w.objects()["PodDisruptionBudget/shop-green"]["spec"]["minAvailable"], 9);
+}
+
 }  // namespace
 }  // namespace bgo::bluegreen

@@ -86,6 +86,10 @@ class World {
         o.services[i].owned = ownedBy(it->second, uid);
         o.services[i].ready_endpoints = o.deployments[i].ready_replicas;
       }
+      if (auto it = objects_.find("PodDisruptionBudget/" + n); it != objects_.end()) {
+        o.budgets[i].object = std::make_shared<const json>(it->second);
+        o.budgets[i].owned = ownedBy(it->second, uid);
+      }
     }
     const std::string main_name = o.parsed.release.spec.existing_route
                                       ? o.parsed.release.spec.existing_route->name
@@ -106,6 +110,10 @@ class World {
     Plan p = plan(observe());
     for (const auto& a : p.actions) {
       ++writes;
+      if (a.kind == Action::Kind::kDelete) {
+        objects_.erase(kindOf(a) + "/" + a.name);
+        continue;
+      }
       const std::string key = a.body.is_object() && a.body.contains("kind") && a.kind == Action::Kind::kApply
                                   ? a.body["kind"].get<std::string>() + "/" + a.name
                                   : kindOf(a) + "/" + a.name;
@@ -127,6 +135,8 @@ class World {
           break;
         case Action::Kind::kJsonPatch:
           obj = obj.patch(a.body);
+          break;
+        case Action::Kind::kDelete:
           break;
       }
       if (key.rfind("Deployment/", 0) == 0) {
@@ -198,6 +208,7 @@ class World {
   static std::string kindOf(const Action& a) {
     if (a.gvr.resource == "deployments") return "Deployment";
     if (a.gvr.resource == "services") return "Service";
+    if (a.gvr.resource == "poddisruptionbudgets") return "PodDisruptionBudget";
     return "IngressRoute";
   }
   json release_;

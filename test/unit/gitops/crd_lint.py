@@ -37,8 +37,10 @@ versions = spec["versions"]
 if [v["name"] for v in versions] != ["v1alpha1"] or not versions[0]["served"] or not versions[0]["storage"]:
     errors.append("versions: want v1alpha1 served and storage")
 v = versions[0]
-if v.get("subresources") != {"status": {}}:
-    errors.append("subresources: want status only")
+want_sub = {"status": {}, "scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
+                                   "labelSelectorPath": ".status.selector"}}
+if v.get("subresources") != want_sub:
+    errors.append(f"subresources: want {want_sub}")
 cols = [(c["name"].upper(), c["jsonPath"]) for c in v["additionalPrinterColumns"]]
 want_cols = [("ACTIVE", ".status.activeColor"), ("REVISION", ".status.activeRevision"),
              ("PREVIEW", ".status.previewRevision"), ("STAGE", ".status.stage"),
