@@ -8,13 +8,14 @@ PLANE := test/controlplane
 CTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: help deps build plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
+.PHONY: help deps build plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
 	@echo "make test   - every test (unit, component, control plane, integration, e2e)"
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
+	@echo "make plugin-install [PREFIX=/usr/local] - build kubectl-bluegreen and put it in PREFIX/bin"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
 	@echo "make plane-up | plane-down | plane-status - the local control plane"
 
@@ -24,6 +25,12 @@ deps:
 build: deps
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# The kubectl plugin onto PATH: PREFIX/bin/kubectl-bluegreen (`kubectl bluegreen ...`).
+PREFIX ?= /usr/local
+plugin-install: build
+	@cmake --install $(BUILD_DIR) --component plugin --prefix $(PREFIX)
+	@echo "installed $(PREFIX)/bin/kubectl-bluegreen: try kubectl bluegreen --help"
 
 plane-build: deps
 	@$(PLANE)/build.sh
