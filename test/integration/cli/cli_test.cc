@@ -294,7 +294,8 @@ TEST_F(CliTest, GetWatchPrintsEveryChange) {
   ASSERT_TRUE(waitStable(60s, "green"));
   ASSERT_TRUE(waitFor("the tree of the switch", [&] {
     const std::string out = tailFile(watch->logPath(), 100000);
-    return has(out, "main     Host(`" + host_ + "`) -> green") && has(out, "stage     Switching");
+    return has(out, "main     Host(`" + host_ + "`) -> green") &&
+           (has(out, "stage     Switching") || has(out, "stage     Draining"));
   }, 10s)) << tailFile(watch->logPath(), 60);
   const std::string out = tailFile(watch->logPath(), 100000);
   EXPECT_TRUE(has(out, "stage     Deploying") || has(out, "stage     Verifying")) << out;

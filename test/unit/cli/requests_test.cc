@@ -181,6 +181,7 @@ TEST(RollbackRequestTest, RefusedWithAReasonWhenNotWarm) {
   json other = deploymentJson("green", kOld, 3, 3);
   json changed = rel;
   changed["spec"]["template"]["spec"]["containers"][0]["args"] = json::array({"--x"});
+  changed["status"]["activeRevision"] = api::revisionOf(changed["spec"]["template"]);
   auto inexact = rollbackRequest(changed, other, "");
   ASSERT_FALSE(inexact);
   EXPECT_NE(inexact.error().message.find("more than container images"), std::string::npos);
