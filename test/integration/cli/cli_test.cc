@@ -77,7 +77,8 @@ TEST_F(CliTest, GetListAndPlanShowAStableRelease) {
   auto all = cli({"list", "-A", "-o", "json"});
   ASSERT_EQ(all.exit_code, 0) << all.output;
   bool found = false;
-  for (const auto& item : json::parse(all.output)["items"]) found |= item["namespace"] == ns_ && item["name"] == name_;
+  const json listed = json::parse(all.output);
+  for (const auto& item : listed["items"]) found |= item["namespace"] == ns_ && item["name"] == name_;
   EXPECT_TRUE(found) << all.output;
 
   const std::string before = rv();
