@@ -22,7 +22,7 @@ kubectl create namespace "$ns" >/dev/null
 op=$!
 trap 'kill $op 2>/dev/null || true; wait $op 2>/dev/null || true' EXIT
 
-sed -e 's/auto: true/auto: false/' -e 's/readyForSeconds: [0-9]*/readyForSeconds: 3/' \
+sed -e 's/readyForSeconds: [0-9]*/auto: false\n    readyForSeconds: 3/' \
     -e 's/delaySeconds: [0-9]*/delaySeconds: 120/' "$root/manifests/samples/shop.yaml" >"$out/shop.yaml"
 cd "$out"
 

@@ -325,9 +325,13 @@ core::Result<Request> rollbackRequest(const json& release, const json& standby, 
   req.patch = json::array({generationTest(*v),
                            {{"op", "test"}, {"path", "/spec/template"}, {"value", v->r.spec.template_}},
                            {{"op", "replace"}, {"path", "/spec/template"}, {"value", tmpl}}});
+  // With manual promotion the operator switches only on a promote request,
+  // also back to a warm color: asking for a rollback is that request.
+  if (!v->r.spec.auto_promote) req.patch.push_back(setAnnotation(*v, api::kAnnotationPromote, standby_rev));
   req.what = "spec.template goes back to revision " + standby_rev + " (from " + v->revision + "): " + idle +
              " is warm (" + std::to_string(ready) + "/" + std::to_string(want) + " ready), so " + mainHost(*v) +
-             " switches back to it at once";
+             " switches back to it at once" +
+             (v->r.spec.auto_promote ? "" : " (promotion.auto is off: promote=" + standby_rev + " is requested with it)");
   return req;
 }
 

@@ -257,12 +257,14 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
     line += y.dim("  IngressRoute " + str(m, "ingressRoute"));
     const json t = s.value("traffic", json::object());
     Node main{line, {}};
+    // The operator confirms switches away from a color (the first one has
+    // nothing to drain), so "waiting" only while the stage says so.
     if (!str(t, "confirmedTime").empty()) {
       main.children.push_back({"Traefik serves the last switch since " + str(t, "confirmedTime"), {}});
-    } else if (!str(t, "lastSwitchTime").empty()) {
+    } else if (stage == "Switching" && !str(t, "lastSwitchTime").empty()) {
       main.children.push_back({"waiting for Traefik to serve the switch of " + str(t, "lastSwitchTime"), {}});
     }
-    if (!str(t, "scaleDownAt").empty()) {
+    if (!str(t, "scaleDownAt").empty() && stage == "Draining") {
       main.children.push_back({"the previous color stays warm until " + str(t, "scaleDownAt"), {}});
     }
     routes.children.push_back(main);
@@ -286,8 +288,8 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
   const json req = s.value("requests", json::object());
   if (!str(req, "promote").empty() || !str(req, "abort").empty()) {
     std::string line = "requests  ";
-    if (!str(req, "promote").empty()) line += "promote=" + str(req, "promote") + " ";
-    if (!str(req, "abort").empty()) line += "abort=" + str(req, "abort");
+    if (!str(req, "promote").empty()) line += "promote=" + str(req, "promote");
+    if (!str(req, "abort").empty()) line += (str(req, "promote").empty() ? "" : "  ") + ("abort=" + str(req, "abort"));
     root.children.push_back({line, {}});
   }
 

@@ -223,6 +223,25 @@ TEST_F(CliTest, RollbackSwitchesToTheWarmColorAndIsRefusedOnceItIsCold) {
   EXPECT_EQ(rv(), before);
 }
 
+TEST_F(CliTest, RollbackWithManualPromotionSwitchesBackWithoutAnotherRequest) {
+  startOperator();
+  createRelease(kImage1, {{"promotion", {{"auto", false}}}, {"scaleDown", {{"delaySeconds", 120}}}});
+  ASSERT_TRUE(waitStable(60s));
+  const std::string rev1 = status().value("activeRevision", "");
+  ASSERT_EQ(cli({"set", "image", name_, std::string("app=") + kImage2}).exit_code, 0);
+  ASSERT_TRUE(waitForStage("AwaitingPromotion", 30s));
+  ASSERT_EQ(cli({"promote", name_}).exit_code, 0);
+  ASSERT_EQ(cli({"status", name_, "--timeout", "30s"}).exit_code, 0);
+
+  auto rollback = cli({"rollback", name_});
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.output;
+  EXPECT_TRUE(has(rollback.output, "promote=" + rev1 + " is requested with it")) << rollback.output;
+  ASSERT_TRUE(waitFor("main route back on blue", [&] { return routeService() == name_ + "-blue"; }, 15s));
+  auto live = cli({"status", name_, "--timeout", "30s"});
+  EXPECT_EQ(live.exit_code, 0) << live.output;
+  EXPECT_EQ(status()["history"][0].value("reason", ""), "Rollback");
+}
+
 TEST_F(CliTest, PauseHoldsTheOperatorAndResumeLetsItGo) {
   startOperator();
   createRelease(kImage1);

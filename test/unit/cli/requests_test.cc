@@ -164,6 +164,18 @@ TEST(RollbackRequestTest, GoesBackToTheWarmStandbysExactTemplate) {
   EXPECT_NE(r->what.find("switches back to it at once"), std::string::npos);
 }
 
+TEST(RollbackRequestTest, WithManualPromotionAlsoRequestsThePromote) {
+  json rel = stableAfterSwitch(kOld, kNew, "Draining");
+  rel["spec"]["promotion"] = {{"auto", false}};
+  rel["metadata"]["annotations"] = {{"bluegreen.io/promote", revisionFor(kNew)}};
+  auto r = rollbackRequest(rel, deploymentJson("green", kOld, 3, 3), "");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(setAt(r->patch, "/metadata/annotations/bluegreen.io~1promote"), revisionFor(kOld));
+  auto automatic = rollbackRequest(stableAfterSwitch(kOld, kNew, "Draining"), deploymentJson("green", kOld, 3, 3), "");
+  ASSERT_TRUE(automatic);
+  EXPECT_TRUE(setAt(automatic->patch, "/metadata/annotations").is_null()) << automatic->patch.dump();
+}
+
 TEST(RollbackRequestTest, RefusedWithAReasonWhenNotWarm) {
   const json rel = stableAfterSwitch(kOld, kNew, "Stable");
   auto cold = rollbackRequest(rel, deploymentJson("green", kOld, 0, 0), "");

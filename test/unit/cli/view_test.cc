@@ -29,6 +29,7 @@ json summaryDraining() {
                              {"green", {{"revision", revisionFor(kOld)}, {"replicas", 3}, {"readyReplicas", 2}, {"readyEndpoints", 2}, {"image", kOld}}}};
   rel["status"]["trafficConfirmedTime"] = "2026-12-07T01:10:02Z";
   rel["status"]["lastSwitchTime"] = "2026-12-07T01:10:00Z";
+  rel["status"]["scaleDownAt"] = "2026-12-07T01:12:02Z";
   return summarize(rel, route("shop", json::array({hostRoute("shop.example.com", "shop-blue")})),
                    route("shop-preview", json::array({hostRoute("blue.shop.example.com", "shop-blue"),
                                                       hostRoute("green.shop.example.com", "shop-green")})));
@@ -66,6 +67,12 @@ TEST(RenderTreeTest, PlainWhenPipedColouredInATerminal) {
     EXPECT_NE(plain.find(want), std::string::npos) << "missing \"" << want << "\" in\n" << plain;
   }
   EXPECT_NE(plain.find("(5m ago)"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("the previous color stays warm until"), std::string::npos) << plain;
+  // The first switch is never confirmed by the operator: nothing to wait for once past Switching.
+  json first = summarize(releaseJson(kNew, {{"stage", "Stable"}, {"lastSwitchTime", "2026-12-07T01:10:00Z"}}), json(), json());
+  EXPECT_EQ(renderTree(first, kNow, false).find("waiting for Traefik"), std::string::npos);
+  first["stage"] = "Switching";
+  EXPECT_NE(renderTree(first, kNow, false).find("waiting for Traefik to serve the switch"), std::string::npos);
   const std::string tty = renderTree(s, kNow, true);
   EXPECT_NE(tty.find("\033[1;34mblue\033[0m"), std::string::npos);
   EXPECT_NE(tty.find("├─ "), std::string::npos);
