@@ -260,7 +260,7 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
     // The operator confirms switches away from a color (the first one has
     // nothing to drain), so "waiting" only while the stage says so.
     if (!str(t, "confirmedTime").empty()) {
-      main.children.push_back({"Traefik serves the last switch since " + str(t, "confirmedTime"), {}});
+      main.children.push_back({"confirmed served at " + str(t, "confirmedTime") + " (Traefik's API, or the confirmation margin)", {}});
     } else if (stage == "Switching" && !str(t, "lastSwitchTime").empty()) {
       main.children.push_back({"waiting for Traefik to serve the switch of " + str(t, "lastSwitchTime"), {}});
     }

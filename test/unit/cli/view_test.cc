@@ -62,7 +62,7 @@ TEST(RenderTreeTest, PlainWhenPipedColouredInATerminal) {
   for (const char* want : {"BlueGreenRelease shop (namespace prod)", "stage     Draining", "blue    active   revision " ,
                            "3/3 ready", "2 endpoints", "main     Host(`shop.example.com`) -> blue",
                            "preview  Host(`green.shop.example.com`) -> green",
-                           "Traefik serves the last switch since 2026-12-07T01:10:02Z",
+                           "confirmed served at 2026-12-07T01:10:02Z (Traefik's API, or the confirmation margin)",
                            "2026-12-07T01:10:00Z  green -> blue  revision " }) {
     EXPECT_NE(plain.find(want), std::string::npos) << "missing \"" << want << "\" in\n" << plain;
   }
