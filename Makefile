@@ -29,7 +29,7 @@ build: deps
 # The kubectl plugin onto PATH: PREFIX/bin/kubectl-bluegreen (`kubectl bluegreen ...`).
 PREFIX ?= /usr/local
 plugin-install: build
-	@cmake --install $(BUILD_DIR) --component plugin --prefix $(PREFIX)
+	@cmake --install $(BUILD_DIR) --component plugin --prefix $(PREFIX) --strip
 	@echo "installed $(PREFIX)/bin/kubectl-bluegreen: try kubectl bluegreen --help"
 
 plane-build: deps
