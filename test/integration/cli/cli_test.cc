@@ -292,6 +292,8 @@ TEST_F(CliTest, BadInputIsOneLineExit1AndNothingWritten) {
            {{"lint", "-f", invalid_file}, "spec.scaleDown.standbyReplicas: must not exceed spec.replicas"},
            {{"lint", "-f", dir + "/absent.yaml"}, "cannot read"},
            {{"frobnicate"}, "unknown command \"frobnicate\""},
+           {{"get", name_, "--context", "nope"}, "context \"nope\" not found"},
+           {{"get", name_, "-A"}, "-A/--all-namespaces is for list"},
        }) {
     auto r = cli(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args[0] << ": " << r.output;
