@@ -10,13 +10,14 @@ JOBS ?= 2
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: help deps build fuzz-build fuzz plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
+.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
 	@echo "make test   - every test (unit, component, control plane, integration, e2e)"
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
+	@echo "make plugin-install [PREFIX=/usr/local] - build kubectl-bluegreen and put it in PREFIX/bin"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
 	@echo "make fuzz   - every libFuzzer target for FUZZ_SECONDS each (default 300; make test runs 20 s each)"
 	@echo "make plane-up | plane-down | plane-status - the local control plane"
@@ -35,6 +36,12 @@ fuzz-build: deps
 
 fuzz: fuzz-build
 	@scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
+
+# The kubectl plugin onto PATH: PREFIX/bin/kubectl-bluegreen (`kubectl bluegreen ...`).
+PREFIX ?= /usr/local
+plugin-install: build
+	@cmake --install $(BUILD_DIR) --component plugin --prefix $(PREFIX) --strip
+	@echo "installed $(PREFIX)/bin/kubectl-bluegreen: try kubectl bluegreen --help"
 
 plane-build: deps
 	@$(PLANE)/build.sh
