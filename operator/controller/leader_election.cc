@@ -255,7 +255,8 @@ void LeaderElector::startLeading() {
   std::lock_guard t(transition_mu_);
   {
     std::lock_guard lock(mu_);
-    if (leading_) return;
+    // A renewal in flight when the deadline ended leadership may still succeed: it does not lead again.
+    if (leading_ || ended_) return;
     leading_ = true;
   }
   log_->info("leader election: {} became the leader (lease {}/{})", config_.identity,
@@ -264,12 +265,13 @@ void LeaderElector::startLeading() {
   if (callbacks_.on_started_leading) callbacks_.on_started_leading();
 }
 
-void LeaderElector::stopLeading(const std::string& why) {
+void LeaderElector::stopLeading(const std::string& why, bool lost) {
   std::lock_guard t(transition_mu_);
   {
     std::lock_guard lock(mu_);
     if (!leading_) return;
     leading_ = false;
+    ended_ = ended_ || lost;
   }
   log_->warn("leader election: {} stopped leading: {}", config_.identity, why);
   if (callbacks_.on_stopped_leading) callbacks_.on_stopped_leading();
@@ -297,7 +299,7 @@ bool LeaderElector::release() {
       old = observed_;
     }
     // Stop writing first: from here on the lease may belong to someone else.
-    stopLeading("releasing the lease");
+    stopLeading("releasing the lease", /*lost=*/false);
     const std::string now_s = formatMicroTime(clock_.wallNow());
     LeaseRecord rec{"", 1, now_s, now_s, old.lease_transitions};
     rec.writeTo(lease);
@@ -347,6 +349,10 @@ void LeaderElector::loop() {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
+      if (ended_) {  // renewing a lease it no longer leads on would only keep the others waiting
+        log_->info("leader election: {} stops renewing: its leadership has ended", config_.identity);
+        return;
+      }
     }
     waiter_.waitUntil(next, token);
     {

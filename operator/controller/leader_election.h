@@ -158,7 +158,8 @@ class LeaderElector {
   enum class Attempt { kHeld, kNotOurs, kFailed, kConflict };
   Attempt attemptOnce();
   void startLeading();
-  void stopLeading(const std::string& why);
+  // `lost`: leadership ended against our will (deadline, another holder); it never starts again.
+  void stopLeading(const std::string& why, bool lost = true);
   void reportLeader(const std::string& holder);
   void loop();
   void watchdog();
@@ -177,6 +178,7 @@ class LeaderElector {
   core::SteadyTime observed_time_{};
   bool known_ = false;
   bool leading_ = false;
+  bool ended_ = false;  // led and stopped: never leads or renews again (as client-go's elector)
   core::SteadyTime deadline_{};
   std::string reported_leader_;
   bool stopping_ = false;

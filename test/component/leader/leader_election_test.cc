@@ -41,9 +41,11 @@ class ReplicaClient final : public kube::KubeClient {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, 5s, [&] { return hanging_ > 0; });
   }
-  void releaseHang() {
+  // The hung calls then fail with a timeout, or go through when `succeed` (a slow answer).
+  void releaseHang(bool succeed = false) {
     std::lock_guard lock(mu_);
     hang_ = false;
+    pass_after_hang_ = succeed;
     cv_.notify_all();
   }
 
@@ -93,6 +95,7 @@ class ReplicaClient final : public kube::KubeClient {
         cv_.notify_all();
         cv_.wait(lock, [&] { return !hang_; });
         --hanging_;
+        if (pass_after_hang_) return std::nullopt;
         return core::Error::make(core::ErrorCode::kTimeout, "request timed out");
       }
     }
@@ -109,6 +112,7 @@ class ReplicaClient final : public kube::KubeClient {
   std::mutex mu_;
   std::condition_variable cv_;
   bool hang_ = false;
+  bool pass_after_hang_ = false;
   int hanging_ = 0;
 };
 
@@ -153,8 +157,8 @@ struct Events {
 };
 
 // Waits (real time, bounded) for another thread's progress.
-bool eventually(const std::function<bool()>& pred) {
-  const auto until = std::chrono::steady_clock::now() + 5s;
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds within = 5s) {
+  const auto until = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < until) {
     if (pred()) return true;
     std::this_thread::yield();
@@ -371,6 +375,32 @@ TEST_F(LeaderElectionTest, TheWatchdogStopsLeadingWhileARenewalHangs) {
       << "onStoppedLeading must come at the deadline while the renewal is still stuck";
   EXPECT_EQ(ev_a_.stopped_at.at(0), t0 + 10s);
   client_a_.releaseHang();
+  a_.stop();
+}
+
+// Seen in the chaos run: the watchdog ended leadership at the deadline, then the
+// renewal that had been in flight succeeded and the same process led again while
+// it shut down. As in client-go, leadership that ended never comes back, and the
+// elector stops renewing a lease it no longer leads on.
+TEST_F(LeaderElectionTest, ARenewalThatSucceedsAfterTheDeadlineDoesNotLeadAgain) {
+  a_.start();
+  ASSERT_TRUE(ev_a_.waitFor([&] { return ev_a_.started == 1; }));
+  client_a_.hangCalls();
+  advance(2s);
+  ASSERT_TRUE(client_a_.waitUntilHanging());
+  advance(8s);  // the renew deadline: the watchdog stops leading while the renewal hangs
+  ASSERT_TRUE(ev_a_.waitFor([&] { return ev_a_.stopped == 1; }));
+  const std::string renewed = lease()["spec"]["renewTime"];
+  client_a_.releaseHang(/*succeed=*/true);  // the stuck renewal now goes through
+  ASSERT_TRUE(eventually([&] { return lease()["spec"]["renewTime"] != renewed; }));
+  for (int i = 0; i < 3; ++i) advance(2s);  // later attempts, if any were still made
+  EXPECT_FALSE(eventually([&] { return ev_a_.startedCount() > 1; }, 300ms))
+      << "leadership ended at the deadline and must not start again";
+  EXPECT_FALSE(a_.isLeader());
+  const std::string last = lease()["spec"]["renewTime"];
+  advance(2s);
+  EXPECT_FALSE(eventually([&] { return lease()["spec"]["renewTime"] != last; }, 300ms))
+      << "an elector that stopped leading keeps renewing the lease";
   a_.stop();
 }
 
