@@ -8,13 +8,14 @@ PLANE := test/controlplane
 CTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: help deps build plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
+.PHONY: help deps build plane-build plane-up plane-down plane-status unit test integration demo bench chaos asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
 	@echo "make test   - every test (unit, component, control plane, integration, e2e)"
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
+	@echo "make chaos  - releases under faults on a private plane, with invariant checks (~15 min; CHAOS_ARGS=...)"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
 	@echo "make plane-up | plane-down | plane-status - the local control plane"
 
@@ -50,6 +51,12 @@ demo: build plane-build
 
 bench: build plane-up
 	@scripts/run-bench.sh $(BUILD_DIR)
+
+# Releases under faults (test/chaos; results in docs/reliability.md). Not part of `make test`, which runs
+# a short variant (ctest chaos.short). CHAOS_ARGS passes flags to the runner (e.g. --rounds 10).
+CHAOS_ARGS ?=
+chaos: build
+	@test/chaos/run.sh --operator $(BUILD_DIR)/operator/bluegreen-operator $(CHAOS_ARGS)
 
 asan:
 	@$(MAKE) --no-print-directory unit PRESET=asan
