@@ -8,7 +8,7 @@
 //	kill-leader, kill-standby, kill-both   SIGKILL of operator replicas (restarted after 0-2 s)
 //	apiserver-restart, etcd-restart        SIGKILL of the component, start.sh brings it back
 //	watch-cut                              every watch stream through the proxy cut mid-answer
-//	http-429, http-500, slow               10 s in which the proxy answers 30% of requests with 429
+//	http-429, http-500, slow               a window (--window, 10 s) in which the proxy answers 30% of requests with 429
 //	                                       (Retry-After: 1) or 500, or delays 50% of them 0.5-3 s
 //	none                                   no fault (the baseline)
 //
@@ -53,6 +53,7 @@ type config struct {
 	convergeTimeout, rateWindow    time.Duration
 	rateMax                        int
 	selfTest, keep                 bool
+	maxDelay, window               time.Duration
 	maxDuration                    time.Duration
 }
 
@@ -109,6 +110,8 @@ func main() {
 	flag.DurationVar(&cfg.convergeTimeout, "converge-timeout", 4*time.Minute, "longest wait for every release to converge after a fault")
 	flag.DurationVar(&cfg.rateWindow, "rate-window", 10*time.Second, "window of the per-release request bound")
 	flag.IntVar(&cfg.rateMax, "rate-max", 100, "most requests about one release in one window")
+	flag.DurationVar(&cfg.maxDelay, "max-delay", 6*time.Second, "a fault comes a random 0..max-delay after a round's image changes")
+	flag.DurationVar(&cfg.window, "window", 10*time.Second, "length of the 429/500/slow windows")
 	flag.BoolVar(&cfg.selfTest, "self-test", false, "at the end, cause one violation of each kind and fail unless all are caught")
 	flag.BoolVar(&cfg.keep, "keep", false, "leave the plane running (and its state dir) at the end")
 	flag.DurationVar(&cfg.maxDuration, "max-duration", 0, "stop starting rounds after this long (0: no limit)")
@@ -482,7 +485,7 @@ func (r *runner) round(ctx context.Context, rng *rand.Rand, i int, kind string) 
 			}(k)
 		}
 	}
-	time.Sleep(time.Duration(rng.IntN(6000)) * time.Millisecond) // a random point of the releases in flight
+	time.Sleep(time.Duration(rng.Int64N(int64(r.cfg.maxDelay) + 1))) // a random point of the releases in flight
 	stages := map[string]int{}
 	if _, st, ok := r.chk.notConverged(time.Time{}); ok {
 		for _, k := range picked {
@@ -565,13 +568,13 @@ func (r *runner) inject(ctx context.Context, rng *rand.Rand, kind string) string
 		r.px.setFault(mode, prob)
 		select {
 		case <-ctx.Done():
-		case <-time.After(10 * time.Second):
+		case <-time.After(r.cfg.window):
 		}
 		r.px.setFault(faultNone, 0)
 		r.px.mu.Lock()
 		n := r.px.injected[mode] - before
 		r.px.mu.Unlock()
-		return fmt.Sprintf("10s window, %d answers affected", n)
+		return fmt.Sprintf("%s window, %d answers affected", r.cfg.window, n)
 	}
 	return "?"
 }
