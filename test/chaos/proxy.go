@@ -374,3 +374,29 @@ func (px *proxy) leader() string {
 	}
 	return ""
 }
+
+type counts struct {
+	requests, writes, relTotal map[string]int
+	maxWindow                  int
+	maxWinRel                  string
+}
+
+func copyMap(m map[string]int) map[string]int {
+	c := make(map[string]int, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func (px *proxy) saveCounts() counts {
+	px.mu.Lock()
+	defer px.mu.Unlock()
+	return counts{copyMap(px.requests), copyMap(px.writes), copyMap(px.relTotal), px.maxWindow, px.maxWinRel}
+}
+
+func (px *proxy) restoreCounts(c counts) {
+	px.mu.Lock()
+	defer px.mu.Unlock()
+	px.requests, px.writes, px.relTotal, px.maxWindow, px.maxWinRel = c.requests, c.writes, c.relTotal, c.maxWindow, c.maxWinRel
+}
