@@ -59,7 +59,8 @@ type config struct {
 
 type faultResult struct {
 	kind     string
-	converge time.Duration
+	converge time.Duration // from the injection
+	afterEnd time.Duration // from the end of the fault (window closed, component or replica started again)
 	detail   string
 	stages   map[string]int
 	changed  int
@@ -494,16 +495,16 @@ func (r *runner) round(ctx context.Context, rng *rand.Rand, i int, kind string) 
 	}
 	tInj := time.Now()
 	detail := r.inject(ctx, rng, kind)
+	tEnd := time.Now()
 	wg.Wait()
-	d, ok := r.waitConverged(ctx, time.Now(), want)
-	conv := time.Since(tInj)
+	_, ok := r.waitConverged(ctx, time.Now(), want)
+	conv, afterEnd := time.Since(tInj), time.Since(tEnd)
 	if ok {
 		r.completed += len(picked)
 	}
-	r.results = append(r.results, faultResult{kind: kind, converge: conv, detail: detail, stages: stages, changed: len(picked)})
-	_ = d
-	r.logf("round %2d: %-17s %-44s converged %5.1fs after the fault (stages at the fault: %s)%s",
-		i+1, kind, detail, conv.Seconds(), fmtStages(stages), map[bool]string{true: "", false: "  NOT CONVERGED"}[ok])
+	r.results = append(r.results, faultResult{kind: kind, converge: conv, afterEnd: afterEnd, detail: detail, stages: stages, changed: len(picked)})
+	r.logf("round %2d: %-17s %-44s converged %5.1fs after the fault, %5.1fs after its end (stages at the fault: %s)%s",
+		i+1, kind, detail, conv.Seconds(), afterEnd.Seconds(), fmtStages(stages), map[bool]string{true: "", false: "  NOT CONVERGED"}[ok])
 	return ok && ctx.Err() == nil // after a release that never converged, later rounds would only wait too
 }
 
@@ -530,10 +531,12 @@ func (r *runner) inject(ctx context.Context, rng *rand.Rand, kind string) string
 			target = map[string]string{"A": "B", "B": "A", "": "A"}[leader]
 		}
 		r.reps[target].kill(pause)
+		time.Sleep(pause) // the fault ends when the replica is started again
 		return fmt.Sprintf("SIGKILL replica %s (leader %s), back after %.1fs", target, orDash(leader), pause.Seconds())
 	case "kill-both":
 		r.reps["A"].kill(pause)
 		r.reps["B"].kill(pause)
+		time.Sleep(pause)
 		return fmt.Sprintf("SIGKILL both replicas, back after %.1fs", pause.Seconds())
 	case "apiserver-restart", "etcd-restart":
 		comp := strings.TrimSuffix(kind, "-restart")

@@ -34,22 +34,27 @@ func worst(ds []time.Duration) time.Duration {
 func (r *runner) finish(selfOK bool) int {
 	var b strings.Builder
 	byKind := map[string][]time.Duration{}
+	byKindEnd := map[string][]time.Duration{}
 	changed := map[string]int{}
 	for _, res := range r.results {
 		byKind[res.kind] = append(byKind[res.kind], res.converge)
+		byKindEnd[res.kind] = append(byKindEnd[res.kind], res.afterEnd)
 		changed[res.kind] += res.changed
 	}
-	fmt.Fprintf(&b, "\n%-18s %8s %10s %17s %16s\n", "fault kind", "injected", "releases", "converge median", "converge worst")
-	var all []time.Duration
+	fmt.Fprintf(&b, "\n%-18s %8s %9s %-27s %-27s\n", "", "", "", "converge after the fault", "converge after its end")
+	fmt.Fprintf(&b, "%-18s %8s %9s %13s %13s %13s %13s\n", "fault kind", "injected", "releases", "median", "worst", "median", "worst")
+	var all, allEnd []time.Duration
 	for _, k := range allKinds {
-		ds := byKind[k]
+		ds, de := byKind[k], byKindEnd[k]
 		if len(ds) == 0 {
 			continue
 		}
-		all = append(all, ds...)
-		fmt.Fprintf(&b, "%-18s %8d %10d %16.1fs %15.1fs\n", k, len(ds), changed[k], median(ds).Seconds(), worst(ds).Seconds())
+		all, allEnd = append(all, ds...), append(allEnd, de...)
+		fmt.Fprintf(&b, "%-18s %8d %9d %12.1fs %12.1fs %12.1fs %12.1fs\n", k, len(ds), changed[k],
+			median(ds).Seconds(), worst(ds).Seconds(), median(de).Seconds(), worst(de).Seconds())
 	}
-	fmt.Fprintf(&b, "%-18s %8d %10d %16.1fs %15.1fs\n", "all", len(all), r.changes-r.superseded, median(all).Seconds(), worst(all).Seconds())
+	fmt.Fprintf(&b, "%-18s %8d %9d %12.1fs %12.1fs %12.1fs %12.1fs\n", "all", len(all), r.changes-r.superseded,
+		median(all).Seconds(), worst(all).Seconds(), median(allEnd).Seconds(), worst(allEnd).Seconds())
 	stages := map[string]int{}
 	for _, res := range r.results {
 		for s, n := range res.stages {
@@ -115,7 +120,7 @@ func (r *runner) finish(selfOK bool) int {
 	}
 	faults := []map[string]any{}
 	for _, f := range r.results {
-		faults = append(faults, map[string]any{"kind": f.kind, "detail": f.detail, "convergeSeconds": f.converge.Seconds(), "stages": f.stages})
+		faults = append(faults, map[string]any{"kind": f.kind, "detail": f.detail, "convergeSeconds": f.converge.Seconds(), "afterEndSeconds": f.afterEnd.Seconds(), "stages": f.stages})
 	}
 	res["faults"] = faults
 	var vl []map[string]any
