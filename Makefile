@@ -53,9 +53,12 @@ bench: build plane-up
 	@scripts/run-bench.sh $(BUILD_DIR)
 
 # Releases under faults (test/chaos; results in docs/reliability.md). Not part of `make test`, which runs
-# a short variant (ctest chaos.short). CHAOS_ARGS passes flags to the runner (e.g. --rounds 10).
+# a short variant (ctest chaos.short). Needs only the operator binary. CHAOS_ARGS passes flags to the
+# runner (e.g. --rounds 10).
 CHAOS_ARGS ?=
-chaos: build
+chaos: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target bluegreen-operator
 	@test/chaos/run.sh --operator $(BUILD_DIR)/operator/bluegreen-operator $(CHAOS_ARGS)
 
 asan:

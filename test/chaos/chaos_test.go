@@ -230,3 +230,26 @@ func TestProxyInjectsErrors(t *testing.T) {
 		t.Fatalf("code %d, want 200", c)
 	}
 }
+
+func TestRunFailsOnAViolationButNotOnASelfTestOne(t *testing.T) {
+	newRunner := func() *runner {
+		r := &runner{cfg: config{out: t.TempDir()}, t0: time.Now()}
+		r.rec = newRecorder(t.Logf)
+		return r
+	}
+	r := newRunner()
+	r.rec.setSelfTest(true)
+	r.rec.add(vLeaseTerm, "ns/shop", "caused on purpose")
+	r.rec.setSelfTest(false)
+	if code := r.finish(true); code != 0 {
+		t.Fatalf("exit %d with only a self-test violation, want 0", code)
+	}
+	if code := r.finish(false); code != 1 {
+		t.Fatalf("exit %d when the self-test missed a violation, want 1", code)
+	}
+	r = newRunner()
+	r.rec.add(vRouteUnready, "ns/shop", "real")
+	if code := r.finish(true); code != 1 {
+		t.Fatalf("exit %d with a violation, want 1", code)
+	}
+}
