@@ -15,7 +15,7 @@ help:
 	@echo "make test   - every test (unit, component, control plane, integration, e2e)"
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
-	@echo "make chaos  - releases under faults on a private plane, with invariant checks (~15 min; CHAOS_ARGS=...)"
+	@echo "make chaos  - releases under faults on a private plane, with invariant checks (~9 min; CHAOS_ARGS=...)"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
 	@echo "make plane-up | plane-down | plane-status - the local control plane"
 
