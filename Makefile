@@ -10,7 +10,7 @@ JOBS ?= 2
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench asan tsan clean lint
+.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench chaos asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
@@ -18,6 +18,7 @@ help:
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
 	@echo "make plugin-install [PREFIX=/usr/local] - build kubectl-bluegreen and put it in PREFIX/bin"
+	@echo "make chaos  - releases under faults on a private plane, with invariant checks (~9 min; CHAOS_ARGS=...)"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
 	@echo "make fuzz   - every libFuzzer target for FUZZ_SECONDS each (default 300; make test runs 20 s each)"
 	@echo "make plane-up | plane-down | plane-status - the local control plane"
@@ -68,6 +69,15 @@ demo: build plane-build
 
 bench: build plane-up
 	@scripts/run-bench.sh $(BUILD_DIR)
+
+# Releases under faults (test/chaos; results in docs/reliability.md). Not part of `make test`, which runs
+# a short variant (ctest chaos.short). Needs only the operator binary. CHAOS_ARGS passes flags to the
+# runner (e.g. --rounds 10).
+CHAOS_ARGS ?=
+chaos: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target bluegreen-operator
+	@test/chaos/run.sh --operator $(BUILD_DIR)/operator/bluegreen-operator $(CHAOS_ARGS)
 
 asan:
 	@$(MAKE) --no-print-directory unit PRESET=asan

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the programs of the test control plane from their Go modules into
 # $BGO_BIN_CACHE/<program>-<version>/ (default ~/.cache/bluegreen-operator/bin) and skips what is cached.
-# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm backend loadgen (default: all, in that order)
-#   backend (traffic/backend) and loadgen (../e2e/loadgen) are ours, for the e2e traffic tests.
+# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm backend loadgen chaos (default: all, in that order)
+#   backend (traffic/backend) and loadgen (../e2e/loadgen) are ours, for the e2e traffic tests; chaos
+#   (../chaos) is the chaos runner (`make chaos`).
 #   BGO_BUILD_FORCE=1 rebuilds even when cached.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,16 +19,17 @@ bin_dir() {
     traefik) echo "$BGO_BIN_CACHE/traefik-$TRAEFIK_VERSION" ;;
     helm) echo "$BGO_BIN_CACHE/helm-$HELM_VERSION" ;;
     # our own program: keyed by a hash of its sources so an edit rebuilds it
-    nodesim|backend|loadgen) local src
+    nodesim|backend|loadgen|chaos) local src
       src=$(src_dir "$1")
       echo "$BGO_BIN_CACHE/$1-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)" ;;
-    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm backend loadgen)" >&2; return 1 ;;
+    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm backend loadgen chaos)" >&2; return 1 ;;
   esac
 }
 src_dir() { # the wrapper (or own) module of a program
   case $1 in
     backend) echo "$here/traffic/backend" ;;
     loadgen) echo "$here/../e2e/loadgen" ;;
+    chaos) echo "$here/../chaos" ;;
     *) echo "$here/$1" ;;
   esac
 }
@@ -76,7 +78,7 @@ build_one() {
     kube) pkgs="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl"
           ldflags=$(kube_ldflags) ;;
     etcd) pkgs=go.etcd.io/etcd/server/v3 ;;
-    nodesim|backend|loadgen) pkgs=. ;;
+    nodesim|backend|loadgen|chaos) pkgs=. ;;
     traefik) pkgs=github.com/traefik/traefik/v3/cmd/traefik
              ldflags+=" -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" ;;
     helm) pkgs=helm.sh/helm/v3/cmd/helm
@@ -100,7 +102,7 @@ build_one() {
   chmod 755 "$tmp"
   rm -rf "$dest"
   mv "$tmp" "$dest"
-  if [[ $prog == nodesim || $prog == backend || $prog == loadgen ]]; then # older builds of our own programs are never used again
+  if [[ $prog == nodesim || $prog == backend || $prog == loadgen || $prog == chaos ]]; then # older builds of our own programs are never used again
     for b in "$BGO_BIN_CACHE/$prog"-*; do [[ $b == "$dest" ]] || rm -rf "$b"; done
   fi
   local secs=$(( $(date +%s) - start ))
@@ -109,7 +111,7 @@ build_one() {
 }
 
 progs=("$@")
-(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm backend loadgen)
+(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm backend loadgen chaos)
 total_start=$(date +%s)
 mkdir -p "$BGO_BIN_CACHE"
 locked=0
