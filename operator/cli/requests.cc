@@ -34,6 +34,14 @@ core::Status checkWanted(const View& v, const std::string& wanted, const std::st
                 (current.empty() ? "none" : current) + "; nothing was written");
 }
 
+// The release, for a request about its current revision (`wanted`, when given, must be it).
+core::Result<View> currentView(const json& release, const std::string& wanted) {
+  auto v = view(release);
+  if (!v) return v;
+  if (auto st = checkWanted(*v, wanted, v->revision, "the current revision"); !st) return core::fail(st.error());
+  return v;
+}
+
 // The generation test makes a request read before a spec change fail instead
 // of landing on the newer release.
 json generationTest(const View& v) {
@@ -78,9 +86,8 @@ std::string checkImageReference(const std::string& image) {
 }
 
 core::Result<Request> promoteRequest(const json& release, const std::string& wanted) {
-  auto v = view(release);
+  auto v = currentView(release, wanted);
   if (!v) return core::fail(v.error());
-  if (auto st = checkWanted(*v, wanted, v->revision, "the current revision"); !st) return core::fail(st.error());
   const api::Status& s = v->r.status;
   Request req;
   req.revision = v->revision;
@@ -113,9 +120,8 @@ core::Result<Request> promoteRequest(const json& release, const std::string& wan
 }
 
 core::Result<Request> abortRequest(const json& release, const std::string& wanted) {
-  auto v = view(release);
+  auto v = currentView(release, wanted);
   if (!v) return core::fail(v.error());
-  if (auto st = checkWanted(*v, wanted, v->revision, "the current revision"); !st) return core::fail(st.error());
   const api::Status& s = v->r.status;
   Request req;
   req.revision = v->revision;
@@ -142,9 +148,8 @@ core::Result<Request> abortRequest(const json& release, const std::string& wante
 }
 
 core::Result<Request> retryRequest(const json& release, const std::string& wanted) {
-  auto v = view(release);
+  auto v = currentView(release, wanted);
   if (!v) return core::fail(v.error());
-  if (auto st = checkWanted(*v, wanted, v->revision, "the current revision"); !st) return core::fail(st.error());
   const api::Status& s = v->r.status;
   Request req;
   req.revision = v->revision;
@@ -175,9 +180,8 @@ core::Result<Request> retryRequest(const json& release, const std::string& wante
 }
 
 core::Result<Request> pauseRequest(const json& release, bool paused, const std::string& wanted) {
-  auto v = view(release);
+  auto v = currentView(release, wanted);
   if (!v) return core::fail(v.error());
-  if (auto st = checkWanted(*v, wanted, v->revision, "the current revision"); !st) return core::fail(st.error());
   Request req;
   req.revision = v->revision;
   if (v->r.spec.paused == paused) {
@@ -193,9 +197,8 @@ core::Result<Request> pauseRequest(const json& release, bool paused, const std::
 
 core::Result<Request> setImageRequest(const json& release, const std::vector<std::string>& assignments,
                                       const std::string& wanted) {
-  auto v = view(release);
+  auto v = currentView(release, wanted);
   if (!v) return core::fail(v.error());
-  if (auto st = checkWanted(*v, wanted, v->revision, "the current revision"); !st) return core::fail(st.error());
   if (!v->r.spec.template_.is_object()) return refuse("BlueGreenRelease " + v->r.name + " has no spec.template");
   json tmpl = v->r.spec.template_;
   json tests = json::array({generationTest(*v)});
