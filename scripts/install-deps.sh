@@ -9,6 +9,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev
   openssl iproute2 curl util-linux lua5.4 python3 python3-yaml
   clang libclang-rt-14-dev  # libFuzzer, ASan and UBSan runtimes for test/fuzz
+  postgresql-15 postgresql-client-15  # real databases for the hook and TCP-route tests (test/postgres/pg.sh)
 )
 
 
