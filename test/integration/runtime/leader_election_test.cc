@@ -9,6 +9,7 @@
 #include <iostream>
 #include <mutex>
 #include <numeric>
+#include <thread>
 
 #include "integration/runtime/runtime_fixture.h"
 
@@ -228,11 +229,41 @@ TEST_F(RuntimeLeaderElectionTest, SigtermReleasesTheLeaseAndTheStandbyFinishesTh
   ASSERT_TRUE(waitForStage("Verifying", 30s));
   const std::string revision = revisionOf("green");
 
-  ASSERT_TRUE(leader->proc->signal(SIGTERM));
+  // Every write to the Lease, from a watch: the released record ("" holder) may live only until the
+  // standby's next retry (milliseconds), shorter than any polling interval.
+  const std::string lease_rv = lease().value("/metadata/resourceVersion"_json_pointer, std::string());
+  ASSERT_FALSE(lease_rv.empty());
+  auto watch_client = planeClient();
+  ASSERT_TRUE(watch_client) << watch_client.error().describe();
+  auto stream = (*watch_client)->watch(core::gvrs::kLeases, ns_,
+                                       {.field_selector = "metadata.name=" + std::string(kLeaseName),
+                                        .resource_version = lease_rv, .allow_bookmarks = false});
+  ASSERT_TRUE(stream) << stream.error().describe();
+  std::mutex seen_mu;
+  std::vector<std::string> holders;  // holderIdentity of each Lease write, in order
+  std::optional<std::chrono::steady_clock::time_point> released;
+  std::atomic<bool> standby_seen{false};
+  std::thread watcher([&] {
+    while (true) {
+      auto ev = (*stream)->next();
+      if (!ev || !*ev) return;
+      if ((*ev)->type != kube::WatchEvent::Type::kModified && (*ev)->type != kube::WatchEvent::Type::kAdded) continue;
+      const std::string h = (*ev)->object.value("/spec/holderIdentity"_json_pointer, std::string());
+      std::lock_guard lock(seen_mu);
+      if (holders.empty() || holders.back() != h) holders.push_back(h);
+      if (h.empty() && !released) released = std::chrono::steady_clock::now();
+      if (h == standby->identity) standby_seen = true;
+    }
+  });
+  struct Joiner {
+    std::thread& t;
+    kube::WatchStream& s;
+    ~Joiner() { s.cancel(); if (t.joinable()) t.join(); }
+  } joiner{watcher, **stream};
+
   const auto termed = std::chrono::steady_clock::now();
-  // Watch the Lease closely: the released record ("" holder) lives until the standby's next retry.
-  std::vector<std::string> holders;
-  double released_at = -1, taken_at = -1;
+  ASSERT_TRUE(leader->proc->signal(SIGTERM));
+  double taken_at = -1;
   std::optional<int> exit_code;
   double exit_after = -1;
   ASSERT_TRUE(waitFor("the standby holding the Lease", [&] {
@@ -240,10 +271,7 @@ TEST_F(RuntimeLeaderElectionTest, SigtermReleasesTheLeaseAndTheStandbyFinishesTh
       exit_code = leader->proc->wait(0ms);
       if (exit_code) exit_after = secondsSince(termed);
     }
-    const std::string h = leaseHolder();
-    if (holders.empty() || holders.back() != h) holders.push_back(h);
-    if (h.empty() && released_at < 0) released_at = secondsSince(termed);
-    if (h == standby->identity) {
+    if (leaseHolder() == standby->identity) {
       taken_at = secondsSince(termed);
       return true;
     }
@@ -256,8 +284,14 @@ TEST_F(RuntimeLeaderElectionTest, SigtermReleasesTheLeaseAndTheStandbyFinishesTh
   ASSERT_TRUE(exit_code) << "no exit within 10 s after the takeover";
   EXPECT_EQ(*exit_code, 0) << "SIGTERM ends the process with exit code 0";
   EXPECT_LE(exit_after, 5 + 1.0) << "exit beyond --shutdown-grace 5";
+  EXPECT_TRUE(waitFor("the watch to deliver the standby's write", [&] { return standby_seen.load(); }, 5s, 10ms));
   std::string seq;
-  for (const auto& h : holders) seq += (seq.empty() ? "" : " -> ") + (h.empty() ? "\"\"" : h);
+  double released_at = -1;
+  {
+    std::lock_guard lock(seen_mu);
+    if (released) released_at = std::chrono::duration<double>(*released - termed).count();
+    for (const auto& h : holders) seq += (seq.empty() ? "" : " -> ") + (h.empty() ? "\"\"" : h);
+  }
   EXPECT_GE(released_at, 0) << "the Lease was never seen released; holders: " << seq;
   EXPECT_TRUE(logContains(*leader, "released lease " + ns_ + "/" + kLeaseName));
   EXPECT_LT(taken_at, 1 + 2.2 * 1 + 1.5) << "standby took over after " << taken_at
