@@ -3,7 +3,8 @@
 # installs Traefik's CRDs. Reuses what is already running; restarts (loudly) a component that died.
 # Prints the kubeconfig path; `. $BGO_PLANE_DIR/env` sets BGO_KUBECONFIG/KUBECONFIG/PATH.
 # Env: BGO_PLANE_DIR (state dir, default <repo>/build/plane), BGO_SIM_NODES (simulated nodes, default 2),
-#      BGO_SIM_POD_HOOK (executable nodesim runs as `<hook> up|down <namespace> <pod> <ip>`; no spaces in path).
+#      BGO_SIM_POD_HOOK (executable nodesim runs as `<hook> up|down <namespace> <pod> <ip>`; no spaces in path),
+#      BGO_SIM_RUN_WRAPPER (executable that runs a Job pod's command: `<wrapper> <cmd> <args...>`, e.g. into a netns).
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 t0=$(date +%s.%N)
@@ -106,11 +107,12 @@ args_of() {
       --authentication-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authorization-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
-      --controllers deployment-controller,replicaset-controller,endpointslice-controller,endpoints-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller \
+      --controllers deployment-controller,replicaset-controller,endpointslice-controller,endpoints-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller,job-controller \
       --use-service-account-credentials=false --service-account-private-key-file "$pki/sa.key" \
       --root-ca-file "$pki/ca.crt" --profiling=false ;;
     nodesim) echo --kubeconfig "$PLANE_DIR/nodesim.kubeconfig" --nodes "${BGO_SIM_NODES:-2}" \
-      ${BGO_SIM_POD_HOOK:+--pod-hook "$BGO_SIM_POD_HOOK"} ;;
+      ${BGO_SIM_POD_HOOK:+--pod-hook "$BGO_SIM_POD_HOOK"} ${BGO_SIM_RUN_WRAPPER:+--run-wrapper "$BGO_SIM_RUN_WRAPPER"} \
+      --run-log-dir "$PLANE_DIR/logs/runs" ;;
   esac
 }
 
