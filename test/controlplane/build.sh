@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the programs of the test control plane from their Go modules into
 # $BGO_BIN_CACHE/<program>-<version>/ (default ~/.cache/bluegreen-operator/bin) and skips what is cached.
-# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm backend loadgen chaos (default: all, in that order)
+# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm migrate backend loadgen chaos (default: all, in that order)
 #   backend (traffic/backend) and loadgen (../e2e/loadgen) are ours, for the e2e traffic tests; chaos
 #   (../chaos) is the chaos runner (`make chaos`).
 #   BGO_BUILD_FORCE=1 rebuilds even when cached.
@@ -18,11 +18,12 @@ bin_dir() {
     etcd) echo "$BGO_BIN_CACHE/etcd-$ETCD_VERSION" ;;
     traefik) echo "$BGO_BIN_CACHE/traefik-$TRAEFIK_VERSION" ;;
     helm) echo "$BGO_BIN_CACHE/helm-$HELM_VERSION" ;;
+    migrate) echo "$BGO_BIN_CACHE/migrate-$MIGRATE_VERSION" ;;
     # our own program: keyed by a hash of its sources so an edit rebuilds it
     nodesim|backend|loadgen|chaos) local src
       src=$(src_dir "$1")
       echo "$BGO_BIN_CACHE/$1-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)" ;;
-    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm backend loadgen chaos)" >&2; return 1 ;;
+    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm migrate backend loadgen chaos)" >&2; return 1 ;;
   esac
 }
 src_dir() { # the wrapper (or own) module of a program
@@ -56,7 +57,7 @@ kube_ldflags() {
 }
 
 build_one() {
-  local prog=$1 dest tmp start pkgs ldflags="-s -w" b missing=0
+  local prog=$1 dest tmp start pkgs ldflags="-s -w" tags="" b missing=0
   dest=$(bin_dir "$prog")
   for b in $(binaries "$prog"); do [[ -x $dest/$b ]] || missing=1; done
   if (( ! missing )) && [[ -z ${BGO_BUILD_FORCE:-} ]]; then
@@ -83,6 +84,9 @@ build_one() {
              ldflags+=" -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" ;;
     helm) pkgs=helm.sh/helm/v3/cmd/helm
           ldflags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
+    migrate) pkgs=github.com/golang-migrate/migrate/v4/cmd/migrate
+             tags="postgres file"  # its drivers are build tags; only these two are needed
+             ldflags+=" -X main.Version=$MIGRATE_VERSION" ;;
   esac
   echo "build.sh: building $prog into $dest ..."
   start=$(date +%s)
@@ -90,7 +94,7 @@ build_one() {
   # Build into a temporary folder and move it into place, so an interrupted build never looks cached.
   # shellcheck disable=SC2086
   # (the "go: downloading" lines of a cold build, hundreds of them, are left out)
-  if ! (cd "$(src_dir "$prog")" && go build -trimpath -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
+  if ! (cd "$(src_dir "$prog")" && go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
         { grep -v '^go: downloading ' || true; }); then
     rm -rf "$tmp"
     echo "build.sh: building $prog FAILED" >&2
@@ -111,7 +115,7 @@ build_one() {
 }
 
 progs=("$@")
-(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm backend loadgen chaos)
+(( ${#progs[@]} )) || progs=(kube etcd nodesim traefik helm migrate backend loadgen chaos)
 total_start=$(date +%s)
 mkdir -p "$BGO_BIN_CACHE"
 locked=0

@@ -5,6 +5,7 @@ KUBE_VERSION=v1.37.2          # k8s.io/kubernetes; staging modules at v0.<minor>
 ETCD_VERSION=v3.6.16          # go.etcd.io/etcd/server/v3
 TRAEFIK_VERSION=v3.6.12       # github.com/traefik/traefik/v3 (v3.7 needs a module the proxy does not serve)
 HELM_VERSION=v3.22.0          # helm.sh/helm/v3
+MIGRATE_VERSION=v4.20.1       # github.com/golang-migrate/migrate/v4 (the CLI; postgres driver, file source)
 NODESIM_VERSION=1             # our own program; bump to force a rebuild (build.sh also hashes its sources)
 
 BGO_BIN_CACHE=${BGO_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bluegreen-operator/bin}
