@@ -11,6 +11,9 @@
 //	anything else     200 {"color","revision","pod","namespace","ip"}: color and revision are the pod labels
 //	                  bluegreen.io/color and bluegreen.io/revision. Served whether ready or not, as a real
 //	                  app serves whoever reaches it.
+//	                  With the container env APP_DATABASE_URL (a PostgreSQL URL) and APP_QUERY (SQL returning one
+//	                  value; $1, if used, is the revision), every such request runs the query first and answers
+//	                  "db": its value, or 500 naming the error: an app that needs a column fails without it.
 //
 // A pod annotated sim.bluegreen.io/crash: "true" has no running container: its connections are closed at once.
 // A connection to an address no pod holds gets 421.
@@ -30,10 +33,12 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
@@ -67,6 +72,9 @@ type server struct {
 	mu    sync.RWMutex
 	byIP  map[netip.Addr]pod
 	count map[netip.Addr]*atomic.Uint64 // requests served per address (for the control socket's listing)
+
+	dbMu sync.Mutex
+	dbs  map[string]*pgxpool.Pool // by APP_DATABASE_URL
 }
 
 func main() {
@@ -85,7 +93,7 @@ func main() {
 	client := kubernetes.NewForConfigOrDie(cfg)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	podInf := factory.Core().V1().Pods()
-	s := &server{pods: podInf.Lister(), byIP: map[netip.Addr]pod{}, count: map[netip.Addr]*atomic.Uint64{}}
+	s := &server{pods: podInf.Lister(), byIP: map[netip.Addr]pod{}, count: map[netip.Addr]*atomic.Uint64{}, dbs: map[string]*pgxpool.Pool{}}
 	podInf.Informer() // registers the informer before Start
 	ctx := context.Background()
 	factory.Start(ctx.Done())
@@ -195,6 +203,7 @@ type answer struct {
 	Pod       string `json:"pod"`
 	Namespace string `json:"namespace"`
 	IP        string `json:"ip"`
+	DB        string `json:"db,omitempty"`
 }
 
 func (s *server) serveApp(w http.ResponseWriter, r *http.Request) {
@@ -228,11 +237,63 @@ func (s *server) serveApp(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	ans := answer{Color: labels[labelColor], Revision: labels[labelRevision], Pod: p.Name, Namespace: p.Namespace, IP: p.IP}
+	if dsn, query := envOf(k8sPod, "APP_DATABASE_URL"), envOf(k8sPod, "APP_QUERY"); dsn != "" && query != "" {
+		v, err := s.query(r.Context(), dsn, query, ans.Revision)
+		if err != nil {
+			http.Error(w, fmt.Sprintf("database: %v", err), http.StatusInternalServerError)
+			return
+		}
+		ans.DB = v
+	}
 	w.Header().Set("Content-Type", "application/json")
-	body, _ := json.Marshal(answer{Color: labels[labelColor], Revision: labels[labelRevision], Pod: p.Name,
-		Namespace: p.Namespace, IP: p.IP})
+	body, _ := json.Marshal(ans)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.Write(append(body, '\n'))
+}
+
+// envOf: the literal value of an env var of the pod's first container that sets it.
+func envOf(p *corev1.Pod, name string) string {
+	if p == nil {
+		return ""
+	}
+	for _, c := range p.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == name {
+				return e.Value
+			}
+		}
+	}
+	return ""
+}
+
+// query runs the app's query on a pool per database (connections are reused, as an app's are).
+func (s *server) query(ctx context.Context, dsn, query, revision string) (string, error) {
+	s.dbMu.Lock()
+	pool := s.dbs[dsn]
+	if pool == nil {
+		cfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			s.dbMu.Unlock()
+			return "", fmt.Errorf("APP_DATABASE_URL: %w", err)
+		}
+		cfg.MaxConns = 16
+		if pool, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
+			s.dbMu.Unlock()
+			return "", err
+		}
+		s.dbs[dsn] = pool
+	}
+	s.dbMu.Unlock()
+	var args []any
+	if strings.Contains(query, "$1") {
+		args = append(args, revision)
+	}
+	var v any
+	if err := pool.QueryRow(ctx, query, args...).Scan(&v); err != nil {
+		return "", err
+	}
+	return fmt.Sprint(v), nil
 }
 
 // readinessPath: the path of the first container's HTTP readiness probe, or def.
