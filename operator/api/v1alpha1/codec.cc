@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "operator/api/v1alpha1/quantity.h"
+#include "operator/api/v1alpha1/tcp_codec.h"
 
 namespace bgo::api {
 namespace {
@@ -158,6 +159,7 @@ void parseSpec(const json& spec, Spec& out, std::vector<FieldError>& errors) {
       }
       out.existing_route = e;
     }
+    parseTcpRoute(*routing, out, errors);
   } else {
     errors.push_back({"spec.routing", "is required"});
   }
@@ -332,6 +334,7 @@ std::vector<FieldError> validateAndDefault(Spec& spec) {
     errors.push_back({"spec.scaleDown.standbyReplicas", "must not exceed spec.replicas"});
   }
   if (spec.pod_disruption_budget) checkBudget(*spec.pod_disruption_budget, errors);
+  validateTcpRoute(spec, errors);
   return errors;
 }
 
@@ -411,6 +414,7 @@ Status parseStatus(const json& s) {
   out.last_switch_time = str(s, "lastSwitchTime");
   out.traffic_confirmed_time = str(s, "trafficConfirmedTime");
   out.scale_down_at = str(s, "scaleDownAt");
+  out.tcp_route = parseTcpRouteStatus(s);
   if (auto it = s.find("history"); it != s.end() && it->is_array()) {
     for (const auto& h : *it) {
       out.history.push_back(
@@ -448,6 +452,7 @@ json statusToJson(const Status& s) {
   putIfSet(j, "lastSwitchTime", s.last_switch_time);
   putIfSet(j, "trafficConfirmedTime", s.traffic_confirmed_time);
   putIfSet(j, "scaleDownAt", s.scale_down_at);
+  putTcpRouteStatus(s.tcp_route, j);
   if (!s.history.empty()) {
     json h = json::array();
     for (const auto& e : s.history) {

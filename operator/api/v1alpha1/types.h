@@ -62,6 +62,25 @@ struct ExistingRoute {
   bool operator==(const ExistingRoute&) const = default;
 };
 
+// spec.routing.tcp: the database route, an IngressRouteTCP with exactly one
+// service (a weighted pair would split writes across two databases).
+struct TcpBackend {
+  std::string service;  // a Service in the release's namespace (ExternalName allowed)
+  int32_t port = 0;
+  bool operator==(const TcpBackend&) const = default;
+};
+
+struct TcpRoute {
+  std::vector<std::string> entry_points;
+  TcpBackend blue;
+  TcpBackend green;
+  std::optional<Color> pinned;  // nullopt: follow the active color
+  std::string existing;         // existingIngressRouteTCP: a user's route to patch
+  int32_t drain_seconds = 0;
+  const TcpBackend& backend(Color c) const { return c == Color::kBlue ? blue : green; }
+  bool operator==(const TcpRoute&) const = default;
+};
+
 // spec.podDisruptionBudget: exactly one of the two, each an int or a "NN%".
 struct DisruptionBudget {
   json min_available;    // null when unset
@@ -88,6 +107,7 @@ struct Spec {
   int32_t standby_replicas = 0;
   bool paused = false;
   std::optional<DisruptionBudget> pod_disruption_budget;  // one PDB per color when set
+  std::optional<TcpRoute> tcp;                            // spec.routing.tcp
 
   const std::string& previewHost(Color c) const {
     return c == Color::kBlue ? preview_host_blue : preview_host_green;
@@ -102,6 +122,15 @@ struct ColorStatus {
   int32_t ready_endpoints = 0;
   std::string image;
   bool operator==(const ColorStatus&) const = default;
+};
+
+// status.tcpRoute: the database route as last seen.
+struct TcpRouteStatus {
+  std::string name;            // the IngressRouteTCP
+  std::string color;           // "" when it names neither color's database
+  std::string backend;         // service:port
+  std::string last_move_time;  // RFC 3339
+  bool operator==(const TcpRouteStatus&) const = default;
 };
 
 struct HistoryEntry {
@@ -148,6 +177,7 @@ struct Status {
   std::string last_switch_time;
   std::string traffic_confirmed_time;  // Traefik serves the last switch (or the safety margin passed)
   std::string scale_down_at;
+  std::optional<TcpRouteStatus> tcp_route;
   std::vector<HistoryEntry> history;  // newest first
   std::vector<Condition> conditions;
   bool operator==(const Status&) const = default;
