@@ -29,6 +29,7 @@ inline const Gvr kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", tru
 inline const Gvr kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudgets", true};
 inline const Gvr kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Gvr kIngressRoutes{"traefik.io", "v1alpha1", "ingressroutes", true};
+inline const Gvr kIngressRouteTcps{"traefik.io", "v1alpha1", "ingressroutetcps", true};
 inline const Gvr kBlueGreenReleases{"bluegreen.io", "v1alpha1", "bluegreenreleases", true};
 inline const Gvr kCrds{"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
 }  // namespace gvrs

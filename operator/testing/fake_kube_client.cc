@@ -76,7 +76,7 @@ std::string guessKind(const Gvr& g) {
       {"configmaps", "ConfigMap"}, {"secrets", "Secret"}, {"services", "Service"},
       {"deployments", "Deployment"}, {"replicasets", "ReplicaSet"}, {"pods", "Pod"},
       {"namespaces", "Namespace"}, {"events", "Event"}, {"endpointslices", "EndpointSlice"},
-      {"endpoints", "Endpoints"}, {"leases", "Lease"}, {"ingressroutes", "IngressRoute"},
+      {"endpoints", "Endpoints"}, {"leases", "Lease"}, {"ingressroutes", "IngressRoute"}, {"ingressroutetcps", "IngressRouteTCP"},
       {"traefikservices", "TraefikService"}, {"middlewares", "Middleware"},
       {"bluegreenreleases", "BlueGreenRelease"}, {"serviceaccounts", "ServiceAccount"},
       {"customresourcedefinitions", "CustomResourceDefinition"},
