@@ -10,6 +10,7 @@ using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kDeployments;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kIngressRouteTcps;
 using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
@@ -128,6 +129,28 @@ void App::registerHandlers() {
   cache_.addHandlers(kIngressRoutes,
                      {routeKeys, [=](const informer::ObjectPtr&, const informer::ObjectPtr& o) { routeKeys(o); },
                       routeKeys});
+  // IngressRouteTCPs: ours carry the release label; a user's maps to the
+  // releases that name it in spec.routing.tcp.existingIngressRouteTCP.
+  auto tcpRouteKeys = [this](const informer::ObjectPtr& o) {
+    if (std::string k = InformerCache::ownerKey(*o); !k.empty()) {
+      enqueueKey(k);
+      return;
+    }
+    const auto& meta = o->value("metadata", nlohmann::json::object());
+    const std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+    for (const auto& r : cache_.releases()) {
+      const auto& rm = r->value("metadata", nlohmann::json::object());
+      const auto& tcp = r->value("spec", nlohmann::json::object())
+                            .value("routing", nlohmann::json::object())
+                            .value("tcp", nlohmann::json::object());
+      if (rm.value("namespace", "") == ns && tcp.is_object() && tcp.value("existingIngressRouteTCP", "") == name) {
+        enqueueKey(informer::objectKey(*r));
+      }
+    }
+  };
+  cache_.addHandlers(kIngressRouteTcps,
+                     {tcpRouteKeys, [=](const informer::ObjectPtr&, const informer::ObjectPtr& o) { tcpRouteKeys(o); },
+                      tcpRouteKeys});
 }
 
 core::Status App::configureTraffic() {

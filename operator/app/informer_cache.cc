@@ -8,6 +8,7 @@ using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kDeployments;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kIngressRouteTcps;
 using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
@@ -31,7 +32,8 @@ InformerCache::InformerCache(kube::KubeClient& client, core::Clock& clock,
   const std::string ours = std::string(api::kLabelManagedBy) + "=" + api::kManagedByValue;
   const std::vector<std::pair<core::Gvr, std::string>> resources = {
       {kBlueGreenReleases, ""}, {kDeployments, ours}, {kServices, ours},
-      {kEndpointSlices, ours},  {kIngressRoutes, ""},  {kPodDisruptionBudgets, ours}};
+      {kEndpointSlices, ours},  {kIngressRoutes, ""},  {kPodDisruptionBudgets, ours},
+      {kIngressRouteTcps, ""}};
   for (const auto& [gvr, selector] : resources) {
     for (const auto& ns : namespaces_) {
       auto inf = std::make_unique<informer::Informer>(client, gvr, ns, selector, clock, options);

@@ -104,6 +104,35 @@ std::set<std::string> readyEndpointAddresses(const std::vector<ObjectPtr>& slice
   return ready;
 }
 
+DatabaseView viewDatabase(ObjectPtr service, int32_t port, const std::vector<ObjectPtr>& slices) {
+  DatabaseView v;
+  v.object = std::move(service);
+  if (!v.object) return v;
+  const json& spec = v.object->value("spec", json::object());
+  const std::string name = v.object->value("/metadata/name"_json_pointer, std::string());
+  if (spec.is_object() && spec.value("type", "") == "ExternalName") {
+    // Nothing to count: Traefik resolves the name per connection (and needs
+    // allowExternalNameServices); its existence is all the operator can check.
+    v.external = true;
+    return v;
+  }
+  // Slices name the Service port by its name ("" for a single unnamed port).
+  std::optional<std::string> port_name;
+  const json& ports = spec.is_object() ? spec.value("ports", json::array()) : json::array();
+  if (ports.is_array()) {
+    for (const auto& p : ports) {
+      if (p.is_object() && p.value("port", 0) == port) port_name = p.value("name", "");
+    }
+  }
+  if (!port_name) {
+    v.problem = "Service " + name + " has no port " + std::to_string(port);
+    return v;
+  }
+  v.ready_endpoints = countReadyEndpoints(slices, *port_name);
+  if (v.ready_endpoints == 0) v.problem = "Service " + name + " has no ready endpoints";
+  return v;
+}
+
 std::vector<ObjectPtr> ObjectReader::releasesUsingRoute(const std::string& ns, const std::string& name) const {
   std::vector<ObjectPtr> out;
   for (auto& r : list(core::gvrs::kBlueGreenReleases, ns)) {

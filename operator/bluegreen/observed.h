@@ -60,6 +60,20 @@ struct RouteView {
   bool exists() const { return object != nullptr; }
 };
 
+// A color's database Service (spec.routing.tcp.<color>.service). Read from the
+// API server, not a cache: it is the user's, not labelled as ours.
+struct DatabaseView {
+  ObjectPtr object;             // null: not found
+  bool external = false;        // type ExternalName: no endpoints to count, trusted
+  int32_t ready_endpoints = 0;  // ready addresses in slices carrying the backend port
+  std::string problem;          // why it cannot take connections ("" when it can)
+  bool exists() const { return object != nullptr; }
+  bool ready() const { return exists() && problem.empty() && (external || ready_endpoints > 0); }
+};
+
+// Fills ready_endpoints/external/problem from the Service and its slices.
+DatabaseView viewDatabase(ObjectPtr service, int32_t port, const std::vector<ObjectPtr>& slices);
+
 struct Observed {
   json release_object;          // as read (for the status write)
   api::Parsed parsed;           // spec + status + validation errors
@@ -68,6 +82,8 @@ struct Observed {
   std::array<BudgetView, 2> budgets;
   RouteView main_route;         // managed `<name>` or the user's existingIngressRoute
   RouteView preview_route;      // managed `<name>-preview`
+  RouteView tcp_route;          // spec.routing.tcp: managed `<name>-tcp` or the user's IngressRouteTCP
+  std::array<DatabaseView, 2> databases;  // spec.routing.tcp: each color's database Service
   core::WallTime now;
   // Traefik's view of the last switch: nullopt when no Traefik API is
   // configured (then `confirm_margin_seconds` after the switch counts as live).
@@ -88,6 +104,7 @@ struct Observed {
   const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }
   const ServiceView& service(Color c) const { return services[static_cast<int>(c)]; }
   const BudgetView& budget(Color c) const { return budgets[static_cast<int>(c)]; }
+  const DatabaseView& database(Color c) const { return databases[static_cast<int>(c)]; }
 };
 
 // The size a release in flight runs both colors at: spec.replicas, or the live

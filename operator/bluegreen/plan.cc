@@ -4,6 +4,7 @@
 
 #include "operator/api/v1alpha1/revision.h"
 #include "operator/bluegreen/covers.h"
+#include "operator/bluegreen/tcp_plan.h"
 #include "operator/traffic/traefik/ingress_route.h"
 
 namespace bgo::bluegreen {
@@ -152,6 +153,8 @@ class Planner {
   bool outdated(const ObjectPtr& live, const json& want, bool exact_spec);
   void adoptSwitchFromRoute(Color active);
   Plan routeMissing();
+  Plan tcpBlocked(const tcp::Blocker& b);
+  void ensureTcpRoute(Color http_color);
   void fillColors();
   void ensureServices();
   void ensureBudgets();
@@ -179,6 +182,7 @@ class Planner {
   Plan p_;
   traefik::RouteTarget target_;
   std::string route_problem_;  // existing route missing / no such match
+  std::optional<Color> switched_to_;  // the color this plan switches the main route to
 };
 
 std::string Planner::conflictingObject() const {
@@ -318,6 +322,7 @@ void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) 
     ensureRoutes(to, record);
   }
   p_.switched = true;
+  switched_to_ = to;
   if (!recorded) {
     st().history.insert(st().history.begin(), entry);
     if (st().history.size() > api::kMaxHistory) st().history.resize(api::kMaxHistory);
@@ -347,11 +352,14 @@ bool Planner::gate(Color c, int32_t want, bool warm_rollback) {
   // Traefik must list servers for the color's preview router: endpoints it
   // cannot use would pass every other gate. Not a reason to restart the clock
   // (Traefik lags the endpoints by its provider throttle), only to wait.
-  const bool servable = !o_.preview_servable.has_value() || *o_.preview_servable;
+  // The same for the color's database when the TCP route follows: a switch
+  // that would have to name a database without ready endpoints waits whole.
+  const bool db_ready = tcp::switchHold(o_, c).empty();
+  const bool servable = (!o_.preview_servable.has_value() || *o_.preview_servable) && db_ready;
   if (warm_rollback && servable) return true;
   if (reached(st().promotable_since, spec_.ready_for_seconds)) {
     if (servable) return true;
-    wakeAt(now_, Seconds(1));
+    wakeAt(now_, Seconds(db_ready ? 1 : 2));  // database Services are read, not watched
     return false;
   }
   wakeAt(st().promotable_since, Seconds(spec_.ready_for_seconds));
@@ -413,7 +421,8 @@ void Planner::initial() {
   } else {
     v.message = "waiting for " + std::string(api::toString(target)) + " to become ready (" +
                 std::to_string(dep(target).ready_replicas) + "/" +
-                std::to_string(spec_.replicas) + " ready)";
+                std::to_string(spec_.replicas) + " ready)" +
+                (tcp::switchHold(o_, target).empty() ? "" : "; " + tcp::switchHold(o_, target));
     wakeAt(st().release_start_time, Seconds(spec_.progress_deadline_seconds));
   }
   st().active_color.clear();
@@ -461,12 +470,12 @@ void Planner::settle(Color active) {
   const bool switched_away = !h.empty() && h.front().to == api::toString(active) &&
                              h.front().from == api::toString(idle);
   const bool confirmed = !switched_away || confirmTraffic(active);
+  // drainSeconds: established database connections stay on the old backend.
+  const int32_t delay = spec_.scale_down_delay_seconds + tcp::drainSeconds(spec_);
   if (switched_away && confirmed && st().scale_down_at.empty()) {
-    st().scale_down_at = stamp(*core::parseRfc3339(st().traffic_confirmed_time) +
-                               Seconds(spec_.scale_down_delay_seconds));
+    st().scale_down_at = stamp(*core::parseRfc3339(st().traffic_confirmed_time) + Seconds(delay));
   }
-  const bool warm = switched_away && (!confirmed || !reached(st().traffic_confirmed_time,
-                                                             spec_.scale_down_delay_seconds));
+  const bool warm = switched_away && (!confirmed || !reached(st().traffic_confirmed_time, delay));
   // Until the warm window ends the release is still in flight: neither color
   // shrinks (the new one keeps the size the old one had, the old one stays a
   // full-size rollback target). Then spec.replicas rules, down included.
@@ -513,7 +522,7 @@ void Planner::settle(Color active) {
     v.ready_reason = "Draining";
     v.message = std::string(api::toString(idle)) + " stays warm for rollback until " +
                 st().scale_down_at;
-    wakeAt(st().traffic_confirmed_time, Seconds(spec_.scale_down_delay_seconds));
+    wakeAt(st().traffic_confirmed_time, Seconds(delay));
   } else if (!p_.actions.empty()) {
     v.stage = Stage::kStable;
     v.reconciling = true;
@@ -594,7 +603,8 @@ void Planner::inFlight(Color active) {
                       std::to_string(dep(preview).ready_replicas) + "/" +
                       std::to_string(size) + " ready, " +
                       std::to_string(o_.service(preview).ready_endpoints) + " ready endpoints" +
-                      (o_.preview_servable == false ? "; " + o_.preview_servable_problem : "");
+                      (o_.preview_servable == false ? "; " + o_.preview_servable_problem : "") +
+                      (tcp::switchHold(o_, preview).empty() ? "" : "; " + tcp::switchHold(o_, preview));
 
   if ((was_failed || (deadline && !promotable)) && !promote_requested) {
     v.stage = Stage::kFailed;
@@ -733,6 +743,37 @@ Plan Planner::routeMissing() {
   return std::move(p_);
 }
 
+// spec.routing.tcp names something that does not exist (a backend Service,
+// the user's IngressRouteTCP): nothing is written, nothing half-switched.
+Plan Planner::tcpBlocked(const tcp::Blocker& b) {
+  if (b.reason == "NameConflict") return refuse("NameConflict", b.message);
+  Verdict v;
+  v.stage = Stage::kInitializing;
+  v.stalled = true;
+  v.stalled_reason = b.reason;
+  v.ready_reason = b.reason;
+  v.message = b.message;
+  if (r_.status.message != v.message) event("Warning", b.reason.c_str(), v.message);
+  finish(v);
+  // Database Services are read per reconcile, not watched: look again.
+  wakeAt(now_, Seconds(5));
+  return std::move(p_);
+}
+
+void Planner::ensureTcpRoute(Color http_color) {
+  tcp::Step step = tcp::plan(o_, http_color, now_, r_.status.tcp_route);
+  for (auto& a : step.actions) p_.actions.push_back(std::move(a));
+  for (auto& e : step.events) p_.events.push_back(std::move(e));
+  st().tcp_route = step.status;
+  if (step.waiting.empty()) return;
+  st().message += "; " + step.waiting;
+  if (st().stage == api::toString(Stage::kStable)) {
+    setCondition(st().conditions, api::kCondReady, false, "DatabaseRouteWaiting", "not ready: " + st().message,
+                 r_.generation, cond_now_);
+  }
+  wakeAt(now_, Seconds(2));
+}
+
 Plan Planner::run() {
   fillColors();
   if (!o_.parsed.errors.empty()) {
@@ -775,6 +816,7 @@ Plan Planner::run() {
     adoptSwitchFromRoute(*active);
     scaleStatus(*active);
   }
+  st().tcp_route = tcp::observedStatus(o_, r_.status.tcp_route);
 
   if (spec_.paused) {
     Verdict v;
@@ -786,6 +828,7 @@ Plan Planner::run() {
     return std::move(p_);
   }
   if (!route_problem_.empty()) return routeMissing();
+  if (auto b = tcp::blocker(o_)) return tcpBlocked(*b);
 
   if (!active) {
     initial();
@@ -796,6 +839,8 @@ Plan Planner::run() {
     if (dep(*active).revision == revision_) settle(*active);
     else inFlight(*active);
   }
+  // Last: the database route follows the main route as this plan leaves it.
+  if (spec_.tcp && (switched_to_ || active)) ensureTcpRoute(switched_to_ ? *switched_to_ : *active);
   return std::move(p_);
 }
 

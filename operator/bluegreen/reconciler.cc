@@ -5,6 +5,7 @@
 #include "operator/api/v1alpha1/codec.h"
 #include "operator/api/v1alpha1/revision.h"
 #include "operator/traffic/traefik/ingress_route.h"
+#include "operator/traffic/traefik/ingress_route_tcp.h"
 
 namespace bgo::bluegreen {
 
@@ -12,6 +13,7 @@ using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kDeployments;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kIngressRouteTcps;
 using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
@@ -49,6 +51,16 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
   o.preview_route.object = cache_.get(kIngressRoutes, r.ns, traefik::previewRouteName(r));
   if (o.preview_route.object) o.preview_route.owned = ownedBy(*o.preview_route.object, r.uid);
   if (r.spec.existing_route) o.route_claimed_by = routeClaimant(*obj, r);
+  if (r.spec.tcp) {
+    o.tcp_route.object = cache_.get(kIngressRouteTcps, r.ns, traefik::tcpRouteName(r));
+    if (o.tcp_route.object) o.tcp_route.owned = ownedBy(*o.tcp_route.object, r.uid);
+    for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
+      const api::TcpBackend& b = r.spec.tcp->backend(c);
+      o.databases[static_cast<int>(c)] =
+          viewDatabase(cache_.get(kServices, r.ns, b.service), b.port,
+                       cache_.listByLabel(kEndpointSlices, r.ns, "kubernetes.io/service-name", b.service));
+    }
+  }
   return o;
 }
 
@@ -145,6 +157,23 @@ core::Status Reconciler::readMisses(Observed& o) {
       if (live) {
         o.services[i].object = std::make_shared<const json>(std::move(*live));
         o.services[i].owned = ownedBy(*o.services[i].object, r.uid);
+      } else if (!live.error().is(core::ErrorCode::kNotFound)) {
+        return core::fail(live.error());
+      }
+    }
+    // The database Services are the user's: the caches hold only ours, so they
+    // and their slices are read here (a GET and a LIST per color per reconcile).
+    if (r.spec.tcp && !o.databases[i].exists()) {
+      const api::TcpBackend& b = r.spec.tcp->backend(c);
+      auto live = client_.get(kServices, r.ns, b.service);
+      if (live) {
+        kube::ListOptions lo;
+        lo.label_selector = "kubernetes.io/service-name=" + b.service;
+        auto slices = client_.list(kEndpointSlices, r.ns, lo);
+        if (!slices) return core::fail(slices.error());
+        std::vector<ObjectPtr> items;
+        for (const auto& it : slices->value("items", json::array())) items.push_back(std::make_shared<const json>(it));
+        o.databases[i] = viewDatabase(std::make_shared<const json>(std::move(*live)), b.port, items);
       } else if (!live.error().is(core::ErrorCode::kNotFound)) {
         return core::fail(live.error());
       }
