@@ -64,6 +64,9 @@ check_operator_rbac() { # namespace serviceaccount [watched-namespace]
     "get poddisruptionbudgets.policy -n $appns" "create poddisruptionbudgets.policy -n $appns"
     "patch poddisruptionbudgets.policy -n $appns" "delete poddisruptionbudgets.policy -n $appns"
     "list ingressroutes.traefik.io ${all[*]}" "create ingressroutes.traefik.io -n $appns" "patch ingressroutes.traefik.io -n $appns"
+    "list ingressroutetcps.traefik.io ${all[*]}" "watch ingressroutetcps.traefik.io ${all[*]}"
+    "get ingressroutetcps.traefik.io -n $appns" "create ingressroutetcps.traefik.io -n $appns"
+    "patch ingressroutetcps.traefik.io -n $appns"
     "create events -n $appns" "patch events -n $appns" "create events.events.k8s.io -n $appns"
     "get leases.coordination.k8s.io -n $ns" "create leases.coordination.k8s.io -n $ns" "update leases.coordination.k8s.io -n $ns"
   )
@@ -71,6 +74,8 @@ check_operator_rbac() { # namespace serviceaccount [watched-namespace]
     "get secrets -n $ns" "list secrets -A" "watch secrets -A" "get secrets -n $appns" "list secrets -n kube-system"
     "list configmaps -A" "get pods -n $appns" "list pods -A" "create pods -n $appns"
     "delete deployments.apps -n $appns" "delete services -n $appns" "delete ingressroutes.traefik.io -n $appns"
+    "delete ingressroutetcps.traefik.io -n $appns" "update ingressroutetcps.traefik.io -n $appns"
+    "list ingressrouteudps.traefik.io -A"
     "create bluegreenreleases.bluegreen.io -n $appns" "delete bluegreenreleases.bluegreen.io -n $appns"
     "create endpointslices.discovery.k8s.io -n $appns" "update endpointslices.discovery.k8s.io -n $appns"
     "update poddisruptionbudgets.policy -n $appns" "deletecollection poddisruptionbudgets.policy -n $appns"
