@@ -85,5 +85,28 @@ TEST(InformerCacheTest, ReleasesUsingRouteOnlyInWatchedNamespaces) {
   cache.stop();
 }
 
+// spec.routing.tcp: IngressRouteTCPs are watched like IngressRoutes, a
+// user's (unlabelled) one included, so its edits reach the release.
+TEST(InformerCacheTest, WatchesIngressRouteTcps) {
+  testing::FakeKubeClient client;
+  json route{{"apiVersion", "traefik.io/v1alpha1"},
+             {"kind", "IngressRouteTCP"},
+             {"metadata", {{"namespace", "a"}, {"name", "db"}}},
+             {"spec", {{"routes", json::array()}}}};
+  client.seed(gvrs::kIngressRouteTcps, route);
+  core::SystemClock clock;
+  InformerCache cache(client, clock, {}, {});
+  cache.start();
+  ASSERT_TRUE(cache.waitForSync(5s));
+  EXPECT_NE(cache.get(gvrs::kIngressRouteTcps, "a", "db"), nullptr);
+  route["spec"]["entryPoints"] = json::array({"pg"});
+  client.seed(gvrs::kIngressRouteTcps, route);
+  EXPECT_TRUE(eventually([&] {
+    auto o = cache.get(gvrs::kIngressRouteTcps, "a", "db");
+    return o && o->value("/spec/entryPoints"_json_pointer, json()) == json::array({"pg"});
+  }));
+  cache.stop();
+}
+
 }  // namespace
 }  // namespace bgo::app

@@ -56,6 +56,23 @@ class World {
   std::string route_claimed_by;
   // Replicas of a color that the simulated kubelet lets become ready (-1: all).
   std::map<std::string, int> ready_limit;
+  // spec.routing.tcp: ready endpoints of each database Service (by name;
+  // absent: 1). The Services themselves are objects "Service/<name>".
+  std::map<std::string, int> db_endpoints;
+
+  // A database Service `name` with one port (ExternalName when `external`).
+  void addDatabase(const std::string& name, int port = 5432, bool external = false) {
+    json spec{{"ports", json::array({{{"port", port}, {"protocol", "TCP"}}})}};
+    if (external) spec = {{"type", "ExternalName"}, {"externalName", name + ".db.example.net"}};
+    objects_["Service/" + name] = {{"apiVersion", "v1"}, {"kind", "Service"},
+                                   {"metadata", {{"name", name}, {"namespace", "prod"}}}, {"spec", spec}};
+  }
+  std::string tcpRouteService(const std::string& route = "shop-tcp") const {
+    auto it = objects_.find("IngressRouteTCP/" + route);
+    if (it == objects_.end()) return "";
+    const json& svc = it->second["spec"]["routes"][0]["services"];
+    return svc.size() == 1 ? svc[0].value("name", "") : "(" + std::to_string(svc.size()) + " services)";
+  }
 
   void setImage(const std::string& image) {
     release_["spec"]["template"] = podTemplate(image);
@@ -101,6 +118,25 @@ class World {
     if (auto it = objects_.find("IngressRoute/shop-preview"); it != objects_.end()) {
       o.preview_route.object = std::make_shared<const json>(it->second);
       o.preview_route.owned = ownedBy(it->second, uid);
+    }
+    if (const auto& tcp = o.parsed.release.spec.tcp) {
+      const std::string name = tcp->existing.empty() ? "shop-tcp" : tcp->existing;
+      if (auto it = objects_.find("IngressRouteTCP/" + name); it != objects_.end()) {
+        o.tcp_route.object = std::make_shared<const json>(it->second);
+        o.tcp_route.owned = ownedBy(it->second, uid);
+      }
+      for (api::Color c : {api::Color::kBlue, api::Color::kGreen}) {
+        const api::TcpBackend& b = tcp->backend(c);
+        auto it = objects_.find("Service/" + b.service);
+        if (it == objects_.end()) continue;
+        const int n = db_endpoints.count(b.service) ? db_endpoints.at(b.service) : 1;
+        json slice{{"ports", json::array({{{"name", ""}, {"port", b.port}}})}, {"endpoints", json::array()}};
+        for (int e = 0; e < n; ++e) {
+          slice["endpoints"].push_back({{"addresses", {"10.9.0." + std::to_string(e + 1)}}, {"conditions", {{"ready", true}}}});
+        }
+        o.databases[static_cast<int>(c)] = viewDatabase(std::make_shared<const json>(it->second), b.port,
+                                                        {std::make_shared<const json>(slice)});
+      }
     }
     return o;
   }
@@ -209,6 +245,7 @@ class World {
     if (a.gvr.resource == "deployments") return "Deployment";
     if (a.gvr.resource == "services") return "Service";
     if (a.gvr.resource == "poddisruptionbudgets") return "PodDisruptionBudget";
+    if (a.gvr.resource == "ingressroutetcps") return "IngressRouteTCP";
     return "IngressRoute";
   }
   json release_;
