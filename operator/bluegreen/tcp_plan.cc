@@ -129,7 +129,13 @@ Step plan(const Observed& o, Color http_color, const std::string& now,
   out.status.backend = to;
   if (recorded) return out;  // the cache does not show our own write yet
   out.status.last_move_time = now;
-  const std::string from = current.description.empty() ? std::string("nothing") : current.description;
+  if (current.description.empty()) {
+    out.events.push_back({"Normal", "DatabaseRouteMoved",
+                          "IngressRouteTCP " + name + " now sends new connections to " + to + " (" +
+                              api::toString(want) + ")"});
+    return out;
+  }
+  const std::string& from = current.description;
   out.events.push_back(
       {"Normal", "DatabaseRouteMoved",
        "IngressRouteTCP " + name + " moved from " + from + " to " + to + " (" + api::toString(want) +
