@@ -132,6 +132,26 @@ capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$bin_pid/status")
 
 # --- a blue -> green release --------------------------------------------------------------------------
 k create namespace "$app" >/dev/null
+# Each color's database (spec.routing.tcp): Services without selector, their slices written here.
+for c in blue green; do
+  cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web-db-$c, namespace: $app}
+spec: {ports: [{name: pg, port: 5432, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-db-$c-manual
+  namespace: $app
+  labels: {kubernetes.io/service-name: web-db-$c, endpointslice.kubernetes.io/managed-by: bgo-tests}
+addressType: IPv4
+ports: [{name: pg, port: 5432, protocol: TCP}]
+endpoints: [{addresses: [198.18.9.1], conditions: {ready: true}}]
+---
+YAML
+done | k apply -f - >/dev/null || die "cannot create the database Services"
 cat >"$tmp/web.yaml" <<YAML
 apiVersion: bluegreen.io/v1alpha1
 kind: BlueGreenRelease
@@ -142,7 +162,12 @@ spec:
     spec:
       containers: [{name: web, image: "registry.example/web:1", ports: [{containerPort: 8080}]}]
   service: {port: 80, targetPort: 8080}
-  routing: {host: web.sa.example.com}
+  routing:
+    host: web.sa.example.com
+    tcp:
+      entryPoints: [postgres]
+      blue: {service: web-db-blue, port: 5432}
+      green: {service: web-db-green, port: 5432}
   promotion: {readyForSeconds: 1, progressDeadlineSeconds: 60}
   scaleDown: {delaySeconds: 2}
 YAML
@@ -168,12 +193,16 @@ st=$(kstatus_now); [[ "$st" == Current ]] && pass "kstatus Current when blue is 
 rev1=$(k get bgr web -n "$app" -o jsonpath='{.status.activeRevision}')
 route=$(k get ingressroutes.traefik.io web -n "$app" -o json | jq -r '[.spec.routes[].services[].name] | join(",")')
 [[ "$route" == web-blue ]] && pass "main route -> web-blue" || fail "main route services: $route"
+route=$(k get ingressroutetcps.traefik.io web-tcp -n "$app" -o json | jq -r '[.spec.routes[].services[].name] | join(",")')
+[[ "$route" == web-db-blue ]] && pass "database route -> web-db-blue" || fail "database route services: $route"
 
 k patch bgr web -n "$app" --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"registry.example/web:2"}]' >/dev/null
 wait_bgr 120 ".status.activeColor == \"green\" and .status.activeRevision != \"$rev1\" and .status.stage == \"Stable\" and ($ready_true)" \
   "new image: green active, Stable, Ready=True"
 route=$(k get ingressroutes.traefik.io web -n "$app" -o json | jq -r '[.spec.routes[].services[].name] | join(",")')
 [[ "$route" == web-green ]] && pass "main route -> web-green" || fail "main route services: $route"
+route=$(k get ingressroutetcps.traefik.io web-tcp -n "$app" -o json | jq -r '[.spec.routes[].services[].name] | join(",")')
+[[ "$route" == web-db-green ]] && pass "database route -> web-db-green" || fail "database route services: $route"
 st=$(kstatus_now); [[ "$st" == Current ]] && pass "kstatus Current when green is Stable" || fail "kstatus when Stable: $st"
 blue=$(k get deploy web-blue -n "$app" -o jsonpath='{.spec.replicas}')
 [[ "$blue" == 0 ]] && pass "blue scaled to standby (0) after the delay" || fail "blue replicas: $blue"
