@@ -83,15 +83,17 @@ fi
 
 # --- Traefik ---------------------------------------------------------------------------------------------
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
-if [[ ! -f $TRAFFIC_DIR/ports ]]; then
-  web="" api=""
-  for _ in $(seq 200); do
+if [[ ! -f $TRAFFIC_DIR/ports ]] || ! grep -q '^TRAEFIK_PG_PORT=' "$TRAFFIC_DIR/ports"; then
+  web="" api="" pg=""
+  for _ in $(seq 300); do
     p=$(( 20000 + RANDOM % 12000 )) # below the ephemeral range (32768+): no race with outgoing connections
     port_free "$p" || continue
-    if [[ -z $web ]]; then web=$p; elif [[ $p != "$web" ]]; then api=$p; break; fi
+    if [[ -z $web ]]; then web=$p
+    elif [[ -z $api && $p != "$web" ]]; then api=$p
+    elif [[ $p != "$web" && $p != "$api" ]]; then pg=$p; break; fi
   done
-  [[ -n $api ]] || die "no free ports found"
-  printf 'TRAEFIK_WEB_PORT=%s\nTRAEFIK_API_PORT=%s\n' "$web" "$api" > "$TRAFFIC_DIR/ports"
+  [[ -n $pg ]] || die "no free ports found"
+  printf 'TRAEFIK_WEB_PORT=%s\nTRAEFIK_API_PORT=%s\nTRAEFIK_PG_PORT=%s\n' "$web" "$api" "$pg" > "$TRAFFIC_DIR/ports"
 fi
 # shellcheck disable=SC1091
 . "$TRAFFIC_DIR/ports"
@@ -100,7 +102,7 @@ fi
 if talive traefik; then
   say "traefik already running (pid $(tpid_of traefik))"
 else
-  for p in "$TRAEFIK_WEB_PORT" "$TRAEFIK_API_PORT"; do
+  for p in "$TRAEFIK_WEB_PORT" "$TRAEFIK_API_PORT" "$TRAEFIK_PG_PORT"; do
     port_free "$p" || die "port $p of traefik is taken: $(ss -Htlnp "sport = :$p")"
   done
   # Traefik sends the file's content as is: no trailing newline.
@@ -110,6 +112,8 @@ else
 global: {checkNewVersion: false, sendAnonymousUsage: false}
 entryPoints:
   web: {address: "127.0.0.1:$TRAEFIK_WEB_PORT"}
+  # The database route (spec.routing.tcp): its own entry point, only non-TLS TCP routers on it.
+  postgres: {address: "127.0.0.1:$TRAEFIK_PG_PORT/tcp"}
   traefik: {address: "127.0.0.1:$TRAEFIK_API_PORT"}
 api: {insecure: true, dashboard: true}
 ping: {entryPoint: traefik}
@@ -138,6 +142,7 @@ fi
 cat > "$PLANE_DIR/traffic.env" <<EOF
 export BGO_TRAEFIK_WEB=127.0.0.1:$TRAEFIK_WEB_PORT
 export BGO_TRAEFIK_API=http://127.0.0.1:$TRAEFIK_API_PORT
+export BGO_TRAEFIK_POSTGRES=127.0.0.1:$TRAEFIK_PG_PORT
 export BGO_TRAFFIC_NETNS=$NETNS
 export BGO_BACKEND_SOCKET=$BACKEND_SOCK
 EOF

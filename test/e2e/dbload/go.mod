@@ -1,0 +1,12 @@
+// dbload: PostgreSQL clients through Traefik's TCP entry point during releases (see main.go).
+module bluegreen-operator/test/e2e/dbload
+
+go 1.26.0
+
+require github.com/jackc/pgx/v5 v5.13.0
+
+require (
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
