@@ -83,17 +83,24 @@ fi
 
 # --- Traefik ---------------------------------------------------------------------------------------------
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
-if [[ ! -f $TRAFFIC_DIR/ports ]] || ! grep -q '^TRAEFIK_PG_PORT=' "$TRAFFIC_DIR/ports"; then
-  web="" api="" pg=""
-  for _ in $(seq 300); do
+pick_free() { # a free port not among the arguments
+  local p
+  for _ in $(seq 200); do
     p=$(( 20000 + RANDOM % 12000 )) # below the ephemeral range (32768+): no race with outgoing connections
-    port_free "$p" || continue
-    if [[ -z $web ]]; then web=$p
-    elif [[ -z $api && $p != "$web" ]]; then api=$p
-    elif [[ $p != "$web" && $p != "$api" ]]; then pg=$p; break; fi
+    port_free "$p" && [[ " $* " != *" $p "* ]] && { echo "$p"; return 0; }
   done
-  [[ -n $pg ]] || die "no free ports found"
-  printf 'TRAEFIK_WEB_PORT=%s\nTRAEFIK_API_PORT=%s\nTRAEFIK_PG_PORT=%s\n' "$web" "$api" "$pg" > "$TRAFFIC_DIR/ports"
+  return 1
+}
+if [[ ! -f $TRAFFIC_DIR/ports ]]; then
+  web=$(pick_free) && api=$(pick_free "$web") || die "no free ports found"
+  printf 'TRAEFIK_WEB_PORT=%s\nTRAEFIK_API_PORT=%s\n' "$web" "$api" > "$TRAFFIC_DIR/ports"
+fi
+# The postgres entry point came later: added to a ports file that lacks it, the others kept.
+if ! grep -q '^TRAEFIK_PG_PORT=' "$TRAFFIC_DIR/ports"; then
+  # shellcheck disable=SC1091
+  . "$TRAFFIC_DIR/ports"
+  pg=$(pick_free "$TRAEFIK_WEB_PORT" "$TRAEFIK_API_PORT") || die "no free ports found"
+  echo "TRAEFIK_PG_PORT=$pg" >> "$TRAFFIC_DIR/ports"
 fi
 # shellcheck disable=SC1091
 . "$TRAFFIC_DIR/ports"
