@@ -418,6 +418,31 @@ TEST(TcpPlanTest, HandEditedRouteIsRestoredWithDriftEvent) {
   EXPECT_EQ(w.objects()["IngressRouteTCP/shop-tcp"]["spec"]["entryPoints"], json({"postgres"}));
 }
 
+// spec.routing.tcp added to a settled release whose live color's database is
+// not ready: the route is not created, and the release does not claim Ready.
+TEST(TcpPlanTest, RouteAddedWhileTheLiveDatabaseIsUnreadyWaitsAndIsNotReady) {
+  World w(releaseObject("shop:1.0"));
+  w.settle();
+  ASSERT_EQ(w.condition("Ready"), "True");
+  w.addDatabase("db-blue");
+  w.addDatabase("db-green");
+  w.db_endpoints["db-blue"] = 0;
+  w.release()["spec"].merge_patch(tcpSpec());
+  Plan p = w.step();
+  EXPECT_EQ(indexOf(p, "ingressroutetcps"), -1);
+  EXPECT_EQ(w.tcpRouteService(), "");
+  EXPECT_EQ(w.condition("Ready"), "False");
+  EXPECT_NE(w.release()["status"]["message"].get<std::string>().find(
+                "database route shop-tcp waits for Service db-blue (spec.routing.tcp.blue.service)"),
+            std::string::npos)
+      << w.release()["status"]["message"];
+  ASSERT_TRUE(p.requeue_after);
+  w.db_endpoints["db-blue"] = 1;
+  w.settle();
+  EXPECT_EQ(w.tcpRouteService(), "db-blue");
+  EXPECT_EQ(w.condition("Ready"), "True");
+}
+
 TEST(TcpPlanTest, NoTcpSpecMeansNoTcpRouteAndNoStatus) {
   World w(releaseObject("shop:1.0"));
   w.settle();
