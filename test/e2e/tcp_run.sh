@@ -77,6 +77,12 @@ k() { "$kubectl" --kubeconfig "$BGO_KUBECONFIG" --request-timeout 20s "$@"; }
 ip -n "$BGO_TRAFFIC_NETNS" addr add "$DB_IP/32" dev lo
 ip netns exec "$BGO_TRAFFIC_NETNS" "$root/test/postgres/pg.sh" start "$PG/blue" 5433 "$DB_IP" >/dev/null
 ip netns exec "$BGO_TRAFFIC_NETNS" "$root/test/postgres/pg.sh" start "$PG/green" 5434 "$DB_IP" >/dev/null
+# Traefik connects from the host side of the veth pair, not from loopback: trust the traffic range too.
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+for c in blue green; do
+  echo "host all all 198.18.0.0/15 trust" >>"$PG/$c/data/pg_hba.conf"
+  runuser -u postgres -- "$pgbin/pg_ctl" -D "$PG/$c/data" reload >/dev/null
+done
 say "PostgreSQL blue on $DB_IP:5433, green on $DB_IP:5434 (namespace $BGO_TRAFFIC_NETNS)"
 
 k apply --server-side --force-conflicts -f "$root/crds/bluegreen.io_bluegreenreleases.yaml" >/dev/null
@@ -200,14 +206,14 @@ t() { awk -v k="$1" '$2 == k {print $1}' "$timeline"; }
 late() { # from-ms to-ms old-port
   awk -F, -v a="$1" -v b="$2" -v p="$3" 'NR > 1 && $2 == "new" && $1 >= a && $1 < b && $3 == p' "$out/tcp-load.csv" | wc -l
 }
-count() { awk -F, -v a="$1" -v b="$2" 'NR > 1 && $2 == "new" && $1 >= a && $1 < b' "$out/tcp-load.csv" | wc -l; }
+count() { awk -F, -v a="$1" -v b="$2" 'NR > 1 && $2 == "new" && $1 >= a && $1 < b && $3 != ""' "$out/tcp-load.csv" | wc -l; }
 moved_green=$(t operator-moved-to-green) moved_blue=$(t operator-moved-to-blue)
 late_switch=$(late $((moved_green + throttle_ms)) "$(t rollback-requested)" 5433)
 late_rollback=$(late $((moved_blue + throttle_ms)) "$(now_ms)" 5434)
 n_switch=$(count "$(t switch-requested)" "$(t rollback-requested)")
 n_rollback=$(count "$(t rollback-requested)" "$(now_ms)")
-say "switch: $n_switch new connections, $late_switch answered by blue later than the move + ${throttle_ms} ms"
-say "rollback: $n_rollback new connections, $late_rollback answered by green later than the move + ${throttle_ms} ms"
+say "switch: $n_switch new connections answered, $late_switch answered by blue later than the move + ${throttle_ms} ms"
+say "rollback: $n_rollback new connections answered, $late_rollback answered by green later than the move + ${throttle_ms} ms"
 say "Traefik took $(( $(t traefik-on-green) - moved_green )) ms (switch) and $(( $(t traefik-on-blue-again) - moved_blue )) ms (rollback) from the operator's move to listing the new server (polled every 50 ms)"
 (( failed == 0 )) || die "$failed failed connects or queries (tcp-load.txt lists them)"
 (( late_switch == 0 && late_rollback == 0 )) || die "new connections reached the old database after the move + ${throttle_ms} ms"
