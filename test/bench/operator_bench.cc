@@ -40,13 +40,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double rssMiB(pid_t pid) {
+// A field of /proc/<pid>/status in MiB: VmRSS (now) or VmHWM (the peak so far).
+double statusMiB(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+    if (line.rfind(field + ":", 0) == 0) return std::strtod(line.c_str() + field.size() + 1, nullptr) / 1024.0;
   }
   return 0;
 }
+double rssMiB(pid_t pid) { return statusMiB(pid, "VmRSS"); }
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -179,6 +181,7 @@ int main(int argc, char** argv) {
   bool settled = bgo::itest::eventually([&] { return stableCount(c, ns.name()) == releases; }, 600s, 250ms);
   const double settle_ms = ms(Clock::now() - t_settle);
   if (!settled) fmt::print(stderr, "only {}/{} releases Stable after 600 s\n", stableCount(c, ns.name()), releases);
+  const double peakN = statusMiB(op.proc->pid(), "VmHWM");
   std::this_thread::sleep_for(3s);
   const double rssN = rssMiB(op.proc->pid());
 
@@ -270,6 +273,7 @@ int main(int argc, char** argv) {
   fmt::print("{:<48} {:>9.1f} s\n", fmt::format("{} new releases -> all Stable", releases), settle_ms / 1000);
   fmt::print("{:<48} {:>9.1f} MiB\n", "operator RSS, 0 releases", rss0);
   fmt::print("{:<48} {:>9.1f} MiB\n", fmt::format("operator RSS, {} settled releases", releases), rssN);
+  fmt::print("{:<48} {:>9.1f} MiB\n", fmt::format("operator peak RSS while {} releases settle", releases), peakN);
   fmt::print("{:<48} {:>9.1f} MiB\n", "RSS per 1000 releases (extrapolated)", (rssN - rss0) / releases * 1000);
   fmt::print("{:<48} {:>12}\n", "objects changed over 2 resyncs when settled", changed);
   if (!reaction_ms.empty()) {
