@@ -20,6 +20,7 @@ Informer::Informer(kube::KubeClient& client, core::Gvr gvr, std::string ns, std:
       clock_(clock),
       options_(std::move(options)),
       log_(options_.logger ? options_.logger : spdlog::default_logger()),
+      store_(options_.packed),
       rng_(options_.seed ? options_.seed : std::random_device{}()) {}
 
 Informer::~Informer() { stop(); }

@@ -23,30 +23,55 @@ std::string objectKey(const json& obj) {
 
 std::string resourceVersionOf(const json& obj) { return metaField(obj, "resourceVersion"); }
 
+Store::Entry Store::makeEntry(const ObjectPtr& obj) const {
+  Entry e;
+  e.resource_version = resourceVersionOf(*obj);
+  e.ns = metaField(*obj, "namespace");
+  if (packed_) {
+    auto bytes = json::to_msgpack(*obj);
+    bytes.shrink_to_fit();
+    e.packed = std::make_shared<const std::vector<std::uint8_t>>(std::move(bytes));
+  } else {
+    e.tree = obj;
+  }
+  return e;
+}
+
+ObjectPtr Store::objectOf(const Entry& e) {
+  if (e.tree) return e.tree;
+  return e.packed ? std::make_shared<const json>(json::from_msgpack(*e.packed)) : nullptr;
+}
+
+std::vector<ObjectPtr> Store::objectsOf(const std::vector<Entry>& entries) {
+  std::vector<ObjectPtr> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.push_back(objectOf(e));
+  return out;
+}
+
 void Store::addIndex(const std::string& name, IndexFunc fn) {
   std::unique_lock lock(mu_);
   Index idx;
   idx.fn = std::move(fn);
-  for (const auto& [key, obj] : items_) {
-    auto values = idx.fn(*obj);
+  for (const auto& [key, e] : items_) {
+    auto values = idx.fn(*objectOf(e));
     for (const auto& v : values) idx.keys_by_value[v].insert(key);
     idx.values_by_key[key] = std::move(values);
   }
   indexes_[name] = std::move(idx);
 }
 
-void Store::indexLocked(const std::string& key, const ObjectPtr& obj) {
-  by_namespace_[metaField(*obj, "namespace")].insert(key);
+void Store::indexLocked(const std::string& key, const Entry& e, const json& obj) {
+  by_namespace_[e.ns].insert(key);
   for (auto& [name, idx] : indexes_) {
-    auto values = idx.fn(*obj);
+    auto values = idx.fn(obj);
     for (const auto& v : values) idx.keys_by_value[v].insert(key);
     idx.values_by_key[key] = std::move(values);
   }
 }
 
-void Store::unindexLocked(const std::string& key, const ObjectPtr& obj) {
-  std::string ns = metaField(*obj, "namespace");
-  if (auto it = by_namespace_.find(ns); it != by_namespace_.end()) {
+void Store::unindexLocked(const std::string& key, const Entry& e) {
+  if (auto it = by_namespace_.find(e.ns); it != by_namespace_.end()) {
     it->second.erase(key);
     if (it->second.empty()) by_namespace_.erase(it);
   }
@@ -66,17 +91,19 @@ void Store::unindexLocked(const std::string& key, const ObjectPtr& obj) {
 std::optional<Change> Store::upsertLocked(const std::string& key, ObjectPtr obj) {
   auto it = items_.find(key);
   if (it == items_.end()) {
-    indexLocked(key, obj);
-    items_.emplace(key, obj);
+    Entry e = makeEntry(obj);
+    indexLocked(key, e, *obj);
+    items_.emplace(key, std::move(e));
     return Change{Change::Kind::kAdd, nullptr, std::move(obj)};
   }
-  if (resourceVersionOf(*it->second) == resourceVersionOf(*obj) && !resourceVersionOf(*obj).empty()) {
+  const std::string rv = resourceVersionOf(*obj);
+  if (it->second.resource_version == rv && !rv.empty()) {
     return std::nullopt;  // already seen (e.g. replayed by a resumed watch)
   }
-  ObjectPtr old = it->second;
-  unindexLocked(key, old);
-  indexLocked(key, obj);
-  it->second = obj;
+  ObjectPtr old = objectOf(it->second);
+  unindexLocked(key, it->second);
+  it->second = makeEntry(obj);
+  indexLocked(key, it->second, *obj);
   return Change{Change::Kind::kUpdate, std::move(old), std::move(obj)};
 }
 
@@ -90,8 +117,8 @@ std::optional<Change> Store::remove(const std::string& key, ObjectPtr final_stat
   std::unique_lock lock(mu_);
   auto it = items_.find(key);
   if (it == items_.end()) return std::nullopt;
-  ObjectPtr old = it->second;
-  unindexLocked(key, old);
+  ObjectPtr old = objectOf(it->second);
+  unindexLocked(key, it->second);
   items_.erase(it);
   if (!final_state) final_state = old;
   return Change{Change::Kind::kDelete, std::move(old), std::move(final_state)};
@@ -111,49 +138,66 @@ std::vector<Change> Store::replace(std::vector<ObjectPtr> objects) {
       ++it;
       continue;
     }
-    ObjectPtr old = it->second;
-    unindexLocked(it->first, old);
+    ObjectPtr old = objectOf(it->second);
+    unindexLocked(it->first, it->second);
     it = items_.erase(it);
     changes.push_back(Change{Change::Kind::kDelete, old, old});
   }
   return changes;
 }
 
+// Readers copy entries under the lock and decode after releasing it.
 ObjectPtr Store::get(const std::string& key) const {
-  std::shared_lock lock(mu_);
-  auto it = items_.find(key);
-  return it == items_.end() ? nullptr : it->second;
+  Entry e;
+  {
+    std::shared_lock lock(mu_);
+    auto it = items_.find(key);
+    if (it == items_.end()) return nullptr;
+    e.tree = it->second.tree;
+    e.packed = it->second.packed;
+  }
+  return objectOf(e);
 }
 
 std::vector<ObjectPtr> Store::list() const {
-  std::shared_lock lock(mu_);
-  std::vector<ObjectPtr> out;
-  out.reserve(items_.size());
-  for (const auto& [k, o] : items_) out.push_back(o);
-  return out;
+  std::vector<Entry> entries;
+  {
+    std::shared_lock lock(mu_);
+    entries.reserve(items_.size());
+    for (const auto& [k, e] : items_) entries.push_back(Entry{"", "", e.tree, e.packed});
+  }
+  return objectsOf(entries);
 }
 
-std::vector<ObjectPtr> Store::collectLocked(const std::set<std::string>& keys) const {
-  std::vector<ObjectPtr> out;
+std::vector<Store::Entry> Store::collectLocked(const std::set<std::string>& keys) const {
+  std::vector<Entry> out;
   out.reserve(keys.size());
   for (const auto& k : keys) {
-    if (auto it = items_.find(k); it != items_.end()) out.push_back(it->second);
+    if (auto it = items_.find(k); it != items_.end()) out.push_back(Entry{"", "", it->second.tree, it->second.packed});
   }
   return out;
 }
 
 std::vector<ObjectPtr> Store::byNamespace(const std::string& ns) const {
-  std::shared_lock lock(mu_);
-  auto it = by_namespace_.find(ns);
-  return it == by_namespace_.end() ? std::vector<ObjectPtr>{} : collectLocked(it->second);
+  std::vector<Entry> entries;
+  {
+    std::shared_lock lock(mu_);
+    auto it = by_namespace_.find(ns);
+    if (it != by_namespace_.end()) entries = collectLocked(it->second);
+  }
+  return objectsOf(entries);
 }
 
 std::vector<ObjectPtr> Store::byIndex(const std::string& index, const std::string& value) const {
-  std::shared_lock lock(mu_);
-  auto idx = indexes_.find(index);
-  if (idx == indexes_.end()) return {};
-  auto it = idx->second.keys_by_value.find(value);
-  return it == idx->second.keys_by_value.end() ? std::vector<ObjectPtr>{} : collectLocked(it->second);
+  std::vector<Entry> entries;
+  {
+    std::shared_lock lock(mu_);
+    auto idx = indexes_.find(index);
+    if (idx == indexes_.end()) return {};
+    auto it = idx->second.keys_by_value.find(value);
+    if (it != idx->second.keys_by_value.end()) entries = collectLocked(it->second);
+  }
+  return objectsOf(entries);
 }
 
 std::vector<std::string> Store::keys() const {

@@ -25,8 +25,13 @@ TEST(StoreTest, KeysAreNamespaceSlashName) {
   EXPECT_EQ(objectKey(*obj("", "node1", "1")), "node1");
 }
 
-TEST(StoreTest, UpsertReportsAddThenUpdateAndSkipsTheSameVersion) {
-  Store s;
+// Every behaviour holds for trees and for packed (MessagePack) entries.
+class StoreModeTest : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(TreeAndPacked, StoreModeTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Packed" : "Tree"; });
+
+TEST_P(StoreModeTest, UpsertReportsAddThenUpdateAndSkipsTheSameVersion) {
+  Store s(GetParam());
   auto c1 = s.upsert(obj("ns", "a", "1"));
   ASSERT_TRUE(c1);
   EXPECT_EQ(c1->kind, Change::Kind::kAdd);
@@ -39,8 +44,8 @@ TEST(StoreTest, UpsertReportsAddThenUpdateAndSkipsTheSameVersion) {
   EXPECT_EQ(resourceVersionOf(*s.get("ns/a")), "2");
 }
 
-TEST(StoreTest, RemoveReportsTheFinalStateOrTheCachedOne) {
-  Store s;
+TEST_P(StoreModeTest, RemoveReportsTheFinalStateOrTheCachedOne) {
+  Store s(GetParam());
   (void)s.upsert(obj("ns", "a", "1"));
   (void)s.upsert(obj("ns", "b", "1"));
   auto c = s.remove("ns/a", obj("ns", "a", "7"));
@@ -54,8 +59,8 @@ TEST(StoreTest, RemoveReportsTheFinalStateOrTheCachedOne) {
   EXPECT_EQ(s.size(), 0u);
 }
 
-TEST(StoreTest, ReplaceDiffsAgainstTheCache) {
-  Store s;
+TEST_P(StoreModeTest, ReplaceDiffsAgainstTheCache) {
+  Store s(GetParam());
   (void)s.upsert(obj("ns", "keep", "1"));
   (void)s.upsert(obj("ns", "change", "1"));
   (void)s.upsert(obj("ns", "gone", "1"));
@@ -70,8 +75,8 @@ TEST(StoreTest, ReplaceDiffsAgainstTheCache) {
   EXPECT_EQ(s.keys(), (std::vector<std::string>{"ns/change", "ns/keep", "ns/new"}));
 }
 
-TEST(StoreTest, IndexesFollowUpdatesAndDeletes) {
-  Store s;
+TEST_P(StoreModeTest, IndexesFollowUpdatesAndDeletes) {
+  Store s(GetParam());
   s.addIndex("app", [](const json& o) {
     std::vector<std::string> v;
     auto l = o["metadata"].value("labels", json::object());
@@ -92,6 +97,31 @@ TEST(StoreTest, IndexesFollowUpdatesAndDeletes) {
   EXPECT_TRUE(s.byIndex("app", "db").empty());
   EXPECT_TRUE(s.byNamespace("a").empty());
   EXPECT_TRUE(s.byIndex("nope", "x").empty());
+}
+
+TEST(StoreTest, PackedReadsGiveTheWholeObjectAsAFreshTree) {
+  Store s(true);
+  json o = {{"metadata", {{"name", "d"}, {"namespace", "ns"}, {"resourceVersion", "3"}}},
+            {"spec", {{"replicas", 2}, {"ratio", 0.5}, {"paused", false}, {"tags", json::array({"a", nullptr})}}},
+            {"status", {{"big", int64_t{1} << 40}, {"neg", -7}}}};
+  auto in = std::make_shared<const json>(o);
+  auto c = s.upsert(in);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->new_obj, in);  // handlers see what was written
+  auto a = s.get("ns/d");
+  auto b = s.get("ns/d");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, o);
+  EXPECT_NE(a, in);  // decoded, not the caller's tree
+  EXPECT_NE(a, b);
+  EXPECT_EQ(*s.list().at(0), o);
+  EXPECT_EQ(*s.byNamespace("ns").at(0), o);
+  json o2 = o;
+  o2["metadata"]["resourceVersion"] = "4";
+  auto u = s.upsert(std::make_shared<const json>(o2));
+  ASSERT_TRUE(u && u->old_obj);
+  EXPECT_EQ(*u->old_obj, o);
+  EXPECT_EQ(*s.get("ns/d"), o2);
 }
 
 }  // namespace
