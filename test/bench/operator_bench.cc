@@ -7,15 +7,20 @@
 //    over two resync periods of N settled releases (target: 0);
 //  - reaction: a release's green color becomes promotable (its Deployment has
 //    caught up and its EndpointSlice lists every replica ready, as seen by this
-//    process's own watches) -> the main route names green (same watches).
+//    process's own watches) -> the main route names green (same watches); in a
+//    kept namespace the change may start blue instead.
 //
-//   bgo_operator_bench [--releases N] [--reactions K] [--operator PATH]
+//   bgo_operator_bench [--releases N] [--reactions K] [--operator PATH] [--keep] [--namespace NS]
+// --keep leaves the namespace (and its settled releases) in place; --namespace NS
+// runs in such a kept namespace, creating only the releases it lacks (the
+// settle figure then covers those alone).
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -136,11 +141,20 @@ int main(int argc, char** argv) {
   int releases = 100;
   int reactions = 7;
   std::string bin = BGO_OPERATOR_BIN;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool keep = false;
+  std::string reuse;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--releases") releases = std::atoi(argv[i + 1]);
+    if (a == "--keep") {
+      keep = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    if (a == "--namespace") reuse = argv[i + 1];
+    else if (a == "--releases") releases = std::atoi(argv[i + 1]);
     else if (a == "--reactions") reactions = std::atoi(argv[i + 1]);
     else if (a == "--operator") bin = argv[i + 1];
+    ++i;
   }
   auto client = bgo::itest::planeClient();
   if (!client) {
@@ -148,28 +162,42 @@ int main(int argc, char** argv) {
     return 2;
   }
   bgo::kube::KubeClient& c = **client;
-  bgo::itest::ScopedNamespace ns(c, "bench-op", "operator-bench");
-  if (ns.error()) {
-    fmt::print(stderr, "namespace: {}\n", ns.error()->describe());
-    return 1;
-  }
-  const std::string log = "/tmp/bgo-operator-bench-" + ns.name() + ".log";
-  fmt::print("operator benchmark: namespace {}, {} releases (1 replica each), log {}\n", ns.name(), releases, log);
-
-  // Start-up and memory with nothing to do.
+  // Start-up and memory with nothing to do, in a namespace of its own.
   double rss0;
   double startup0;
   {
-    Operator op = startOperator(bin, ns.name(), log);
+    bgo::itest::ScopedNamespace idle(c, "bench-idle", "operator-bench");
+    if (idle.error()) {
+      fmt::print(stderr, "namespace: {}\n", idle.error()->describe());
+      return 1;
+    }
+    Operator op = startOperator(bin, idle.name(), "/tmp/bgo-operator-bench-" + idle.name() + ".log");
     startup0 = op.startup_ms;
     std::this_thread::sleep_for(2s);
     rss0 = rssMiB(op.proc->pid());
     op.proc->stop(5s);
   }
+  std::optional<bgo::itest::ScopedNamespace> scoped;
+  if (reuse.empty()) {
+    scoped.emplace(c, "bench-op", "operator-bench");
+    if (scoped->error()) {
+      fmt::print(stderr, "namespace: {}\n", scoped->error()->describe());
+      return 1;
+    }
+    if (keep) scoped->keep();
+  }
+  struct Ns {
+    std::string n;
+    const std::string& name() const { return n; }
+  } ns{reuse.empty() ? scoped->name() : reuse};
+  const std::string log = "/tmp/bgo-operator-bench-" + ns.name() + ".log";
+  fmt::print("operator benchmark: namespace {}{}, {} releases (1 replica each), log {}\n", ns.name(),
+             keep || !reuse.empty() ? " (kept)" : "", releases, log);
 
   // N releases, then the operator: settle time, start-up with N, memory with N.
   for (int i = 0; i < releases; ++i) {
     auto r = c.create(kBlueGreenReleases, ns.name(), release(ns.name(), fmt::format("r{:04d}", i), "bench:1"));
+    if (!r && r.error().code == bgo::core::ErrorCode::kAlreadyExists) continue;  // a kept namespace
     if (!r) {
       fmt::print(stderr, "create: {}\n", r.error().describe());
       return 1;
@@ -200,17 +228,24 @@ int main(int argc, char** argv) {
   // Reaction: promotable (as seen by our watches) -> route names green (same watches).
   std::mutex mu;
   std::map<std::string, Clock::time_point> promotable_at, switched_at;
+  std::map<std::string, std::string> target;  // release -> the color the image change starts
   auto rel_of = [](const json& o) {
     const json& l = o["metadata"].value("labels", json::object());
     return l.value("bluegreen.io/release", "");
   };
+  auto target_of = [&](const std::string& rel) {
+    std::lock_guard l(mu);
+    auto it = target.find(rel);
+    return it == target.end() ? std::string() : it->second;
+  };
   bgo::core::SystemClock sys;
-  bgo::informer::Informer deps(c, kDeployments, ns.name(), "bluegreen.io/color=green", sys);
-  bgo::informer::Informer slices(c, kEndpointSlices, ns.name(), "bluegreen.io/color=green", sys);
+  bgo::informer::Informer deps(c, kDeployments, ns.name(), "bluegreen.io/color", sys);
+  bgo::informer::Informer slices(c, kEndpointSlices, ns.name(), "bluegreen.io/color", sys);
   bgo::informer::Informer routes(c, kIngressRoutes, ns.name(), "", sys);
   auto check_promotable = [&](const std::string& rel) {
-    if (rel.empty()) return;
-    auto d = deps.get(ns.name(), rel + "-green");
+    const std::string color = rel.empty() ? "" : target_of(rel);
+    if (color.empty()) return;
+    auto d = deps.get(ns.name(), rel + "-" + color);
     if (!d) return;
     const json& st = d->value("status", json::object());
     int want = (*d)["spec"].value("replicas", 0);
@@ -219,7 +254,7 @@ int main(int argc, char** argv) {
                   st.value("availableReplicas", 0) == want && st.value("replicas", 0) == want;
     int ready = 0;
     for (const auto& s : slices.listNamespace(ns.name())) {
-      if (s->value("metadata", json::object()).value("labels", json::object()).value("kubernetes.io/service-name", "") != rel + "-green") continue;
+      if (s->value("metadata", json::object()).value("labels", json::object()).value("kubernetes.io/service-name", "") != rel + "-" + color) continue;
       for (const auto& e : s->value("endpoints", json::array())) {
         if (e.value("conditions", json::object()).value("ready", true)) ++ready;
       }
@@ -233,12 +268,15 @@ int main(int argc, char** argv) {
                                       [&](auto&, auto& o) { check_promotable(rel_of(*o)); }, nullptr};
   deps.addEventHandlers(on_dep);
   slices.addEventHandlers(on_dep);
+  auto main_service = [](const json& route) {
+    const json& routes_j = route["spec"].value("routes", json::array());
+    if (routes_j.empty() || routes_j[0].value("services", json::array()).empty()) return std::string();
+    return routes_j[0]["services"][0].value("name", "");
+  };
   auto on_route = [&](const bgo::informer::ObjectPtr& o) {
-    const json& routes_j = (*o)["spec"].value("routes", json::array());
-    if (routes_j.empty()) return;
-    std::string svc = routes_j[0].value("services", json::array()).empty() ? "" : routes_j[0]["services"][0].value("name", "");
     std::string name = (*o)["metadata"].value("name", "");
-    if (svc == name + "-green") {
+    const std::string color = target_of(name);
+    if (!color.empty() && main_service(*o) == name + "-" + color) {
       std::lock_guard l(mu);
       switched_at.emplace(name, Clock::now());
     }
@@ -253,7 +291,16 @@ int main(int argc, char** argv) {
   std::vector<double> reaction_ms;
   for (int i = 0; i < reactions && i < releases; ++i) {
     const std::string name = fmt::format("r{:04d}", i);
-    json patch{{"spec", {{"template", podTemplate("bench:2")}}}};
+    auto route = routes.get(ns.name(), name);
+    {
+      std::lock_guard l(mu);
+      target[name] = route && main_service(*route) == name + "-green" ? "blue" : "green";
+    }
+    // Another image than the current one (a kept namespace may hold bench:2 already).
+    auto cur = c.get(kBlueGreenReleases, ns.name(), name);
+    const std::string image =
+        cur && (*cur)["spec"]["template"]["spec"]["containers"][0].value("image", "") == "bench:2" ? "bench:3" : "bench:2";
+    json patch{{"spec", {{"template", podTemplate(image)}}}};
     (void)c.patch(kBlueGreenReleases, ns.name(), name, bgo::kube::PatchType::kMerge, patch);
     bool done = bgo::itest::eventually([&] {
       std::lock_guard l(mu);
