@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the programs of the test control plane from their Go modules into
 # $BGO_BIN_CACHE/<program>-<version>/ (default ~/.cache/bluegreen-operator/bin) and skips what is cached.
-# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm migrate backend loadgen chaos (default: all, in that order)
+# Usage: build.sh [program...]   programs: kube etcd nodesim traefik helm migrate backend loadgen chaos (default: all, in that order), argo-rollouts
 #   backend (traffic/backend) and loadgen (../e2e/loadgen) are ours, for the e2e traffic tests; chaos
-#   (../chaos) is the chaos runner (`make chaos`).
+#   (../chaos) is the chaos runner (`make chaos`). argo-rollouts (the peer of `make bench-peer`) is built only
+#   when named: it is no part of the plane `make test` needs.
 #   BGO_BUILD_FORCE=1 rebuilds even when cached.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,11 +20,12 @@ bin_dir() {
     traefik) echo "$BGO_BIN_CACHE/traefik-$TRAEFIK_VERSION" ;;
     helm) echo "$BGO_BIN_CACHE/helm-$HELM_VERSION" ;;
     migrate) echo "$BGO_BIN_CACHE/migrate-$MIGRATE_VERSION" ;;
+    argo-rollouts) echo "$BGO_BIN_CACHE/argo-rollouts-$ARGO_ROLLOUTS_VERSION" ;;
     # our own program: keyed by a hash of its sources so an edit rebuilds it
     nodesim|backend|loadgen|chaos) local src
       src=$(src_dir "$1")
       echo "$BGO_BIN_CACHE/$1-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)" ;;
-    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm migrate backend loadgen chaos)" >&2; return 1 ;;
+    *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm migrate backend loadgen chaos argo-rollouts)" >&2; return 1 ;;
   esac
 }
 src_dir() { # the wrapper (or own) module of a program
@@ -37,6 +39,7 @@ src_dir() { # the wrapper (or own) module of a program
 binaries() {
   case $1 in
     kube) echo kube-apiserver kube-controller-manager kubectl ;;
+    argo-rollouts) echo rollouts-controller ;;
     *) echo "$1" ;;
   esac
 }
@@ -87,14 +90,19 @@ build_one() {
     migrate) pkgs=github.com/golang-migrate/migrate/v4/cmd/migrate
              tags="postgres file"  # its drivers are build tags; only these two are needed
              ldflags+=" -X main.Version=$MIGRATE_VERSION" ;;
+    argo-rollouts) pkgs=github.com/argoproj/argo-rollouts/cmd/rollouts-controller
+          ldflags+=" -X github.com/argoproj/argo-rollouts/utils/version.version=${ARGO_ROLLOUTS_VERSION#v}" ;;
   esac
+  # Upstream may need a newer Go than the local one: the toolchain its go directive names comes from the proxy.
+  local toolchain=local
+  [[ $prog == argo-rollouts ]] && toolchain=go$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$(src_dir "$prog")/go.mod")
   echo "build.sh: building $prog into $dest ..."
   start=$(date +%s)
   tmp=$(mktemp -d "$BGO_BIN_CACHE/.$prog.XXXXXX")
   # Build into a temporary folder and move it into place, so an interrupted build never looks cached.
   # shellcheck disable=SC2086
   # (the "go: downloading" lines of a cold build, hundreds of them, are left out)
-  if ! (cd "$(src_dir "$prog")" && go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
+  if ! (cd "$(src_dir "$prog")" && GOTOOLCHAIN=$toolchain go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/" $pkgs 2>&1 |
         { grep -v '^go: downloading ' || true; }); then
     rm -rf "$tmp"
     echo "build.sh: building $prog FAILED" >&2

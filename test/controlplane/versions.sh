@@ -6,6 +6,7 @@ ETCD_VERSION=v3.6.16          # go.etcd.io/etcd/server/v3
 TRAEFIK_VERSION=v3.6.12       # github.com/traefik/traefik/v3 (v3.7 needs a module the proxy does not serve)
 HELM_VERSION=v3.22.0          # helm.sh/helm/v3
 MIGRATE_VERSION=v4.20.1       # github.com/golang-migrate/migrate/v4 (the CLI; postgres driver, file source)
+ARGO_ROLLOUTS_VERSION=v1.10.2 # github.com/argoproj/argo-rollouts: the peer of `make bench-peer`, never built by `make test`
 NODESIM_VERSION=1             # our own program; bump to force a rebuild (build.sh also hashes its sources)
 
 BGO_BIN_CACHE=${BGO_BIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bluegreen-operator/bin}
