@@ -10,13 +10,14 @@ JOBS ?= 2
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench chaos asan tsan clean lint
+.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench bench-peer chaos asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
 	@echo "make test   - every test (unit, component, control plane, integration, e2e)"
 	@echo "make unit   - the fast loop: unit + component tests"
 	@echo "make bench  - benchmarks (print figures)"
+	@echo "make bench-peer - this operator and Argo Rollouts side by side on a private plane (builds Argo Rollouts; BGO_PEER_SIZES=1,100,1000)"
 	@echo "make plugin-install [PREFIX=/usr/local] - build kubectl-bluegreen and put it in PREFIX/bin"
 	@echo "make chaos  - releases under faults on a private plane, with invariant checks (~9 min; CHAOS_ARGS=...)"
 	@echo "make asan | tsan - unit + component tests under sanitizers"
@@ -69,6 +70,10 @@ demo: build plane-build
 
 bench: build plane-up
 	@scripts/run-bench.sh $(BUILD_DIR)
+
+# Not part of `make test`: the only target that builds Argo Rollouts (docs/performance.md).
+bench-peer: build plane-build
+	@scripts/run-bench-peer.sh $(BUILD_DIR)
 
 # Releases under faults (test/chaos; results in docs/reliability.md). Not part of `make test`, which runs
 # a short variant (ctest chaos.short). Needs only the operator binary. CHAOS_ARGS passes flags to the

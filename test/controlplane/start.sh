@@ -4,7 +4,10 @@
 # Prints the kubeconfig path; `. $BGO_PLANE_DIR/env` sets BGO_KUBECONFIG/KUBECONFIG/PATH.
 # Env: BGO_PLANE_DIR (state dir, default <repo>/build/plane), BGO_SIM_NODES (simulated nodes, default 2),
 #      BGO_SIM_POD_HOOK (executable nodesim runs as `<hook> up|down <namespace> <pod> <ip>`; no spaces in path),
-#      BGO_SIM_RUN_WRAPPER (executable that runs a Job pod's command: `<wrapper> <cmd> <args...>`, e.g. into a netns).
+#      BGO_SIM_RUN_WRAPPER (executable that runs a Job pod's command: `<wrapper> <cmd> <args...>`, e.g. into a netns),
+#      BGO_PLANE_AUDIT=1 (the API server writes an audit log of every request, metadata only, to
+#      $BGO_PLANE_DIR/logs/audit.log: requests per client by user agent, as `make bench-peer` counts them;
+#      takes effect when kube-apiserver starts).
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 t0=$(date +%s.%N)
@@ -87,6 +90,11 @@ export KUBECONFIG=$ADMIN
 export PATH=$KUBE_BIN:$helm_dir:\$PATH
 EOF
 
+if [[ -n ${BGO_PLANE_AUDIT:-} ]]; then
+  printf '%s\n' 'apiVersion: audit.k8s.io/v1' 'kind: Policy' 'omitStages: [RequestReceived]' 'rules:' '- level: Metadata' \
+    > "$PLANE_DIR/audit-policy.yaml"
+fi
+
 # --- components ----------------------------------------------------------------------------------------
 args_of() {
   case $1 in
@@ -102,7 +110,9 @@ args_of() {
       --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
       --service-cluster-ip-range 198.19.0.0/20 --endpoint-reconciler-type none \
       --allow-privileged=true --cert-dir "$pki" --profiling=false \
-      --etcd-compaction-interval 10s ;;  # old resourceVersions expire quickly: 410 paths are testable
+      --etcd-compaction-interval 10s \
+      ${BGO_PLANE_AUDIT:+--audit-policy-file "$PLANE_DIR/audit-policy.yaml" --audit-log-path "$PLANE_DIR/logs/audit.log" \
+        --audit-log-maxsize 2000 --audit-log-maxbackup 1} ;;  # compaction 10s: old resourceVersions expire quickly, 410 paths are testable
     kube-controller-manager) echo --kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authentication-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authorization-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \

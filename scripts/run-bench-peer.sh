@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make bench-peer`: this operator and Argo Rollouts on the same work, side by side (test/bench/peer_bench.cc).
+# Builds Argo Rollouts (cached by version; never part of `make test`), starts a private control plane with an
+# audit log (requests per client are counted from it), installs both operators' CRDs and runs the benchmark.
+# Prints figures; asserts none. Usage: run-bench-peer.sh <build-dir>
+# Env: BGO_PEER_SIZES (default 1,100,1000), BGO_PEER_PLANE_DIR (default <repo>/build/plane-peer).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/ci}
+plane=$root/test/controlplane
+. "$plane/versions.sh"
+"$plane/build.sh" argo-rollouts
+argo_bin=$("$plane/build.sh" --bin-dir argo-rollouts)/rollouts-controller
+
+export BGO_PLANE_DIR=${BGO_PEER_PLANE_DIR:-$root/build/plane-peer}
+started=0
+if [[ ! -f $BGO_PLANE_DIR/logs/audit.log ]] || ! "$plane/status.sh" >/dev/null 2>&1; then
+  BGO_PLANE_AUDIT=1 "$plane/start.sh"
+  started=1
+fi
+trap '(( started )) && "$plane/stop.sh"' EXIT
+# shellcheck disable=SC1091
+source "$BGO_PLANE_DIR/env"
+
+# Argo's CRDs come from the module the controller was built from.
+argo_src=$(cd "$plane/argo-rollouts" &&
+  GOTOOLCHAIN=go$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod) GOFLAGS=-buildvcs=false go list -m -f '{{.Dir}}' github.com/argoproj/argo-rollouts)
+kubectl apply --server-side --force-conflicts -k "$root/crds/" >/dev/null
+kubectl apply --server-side --force-conflicts -k "$argo_src/manifests/crds/" >/dev/null
+
+echo "== peer: bluegreen-operator (2 workers) and Argo Rollouts $ARGO_ROLLOUTS_VERSION (10 rollout threads, 40 QPS), each at its defaults, on one plane"
+"$build/test/bench/bgo_peer_bench" --argo "$argo_bin" --audit-log "$BGO_PLANE_DIR/logs/audit.log" \
+  --sizes "${BGO_PEER_SIZES:-1,100,1000}"
