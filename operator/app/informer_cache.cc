@@ -17,6 +17,28 @@ constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
 constexpr const char* kServiceIndex = "service";
 constexpr const char* kRouteIndex = "existing-route";
 
+// Drops what the operator never reads of a cached object of `gvr` (memory; the
+// caches are most of it). Deployments: viewDeployment reads the status counters,
+// not the conditions. EndpointSlices: readyEndpointAddresses reads each
+// endpoint's addresses and conditions.ready (a missing `ready` stays missing).
+void trim(const core::Gvr& gvr, nlohmann::json& obj) {
+  if (gvr == kDeployments) {
+    if (auto st = obj.find("status"); st != obj.end() && st->is_object()) st->erase("conditions");
+  } else if (gvr == kEndpointSlices) {
+    if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) meta->erase("annotations");
+    auto eps = obj.find("endpoints");
+    if (eps == obj.end() || !eps->is_array()) return;
+    for (auto& ep : *eps) {
+      if (!ep.is_object()) continue;
+      for (const char* f : {"targetRef", "nodeName", "zone", "hints", "deprecatedTopology"}) ep.erase(f);
+      if (auto c = ep.find("conditions"); c != ep.end() && c->is_object()) {
+        c->erase("serving");
+        c->erase("terminating");
+      }
+    }
+  }
+}
+
 std::string label(const nlohmann::json& obj, const char* key) {
   const auto& labels = obj.value("metadata", nlohmann::json::object()).value("labels", nlohmann::json::object());
   return labels.is_object() ? labels.value(key, "") : "";
@@ -36,7 +58,12 @@ InformerCache::InformerCache(kube::KubeClient& client, core::Clock& clock,
       {kIngressRouteTcps, ""}};
   for (const auto& [gvr, selector] : resources) {
     for (const auto& ns : namespaces_) {
-      auto inf = std::make_unique<informer::Informer>(client, gvr, ns, selector, clock, options);
+      informer::InformerOptions o = options;
+      o.transform = [gvr = gvr, outer = options.transform](nlohmann::json& obj) {
+        if (outer) outer(obj);
+        trim(gvr, obj);
+      };
+      auto inf = std::make_unique<informer::Informer>(client, gvr, ns, selector, clock, o);
       if (gvr == kBlueGreenReleases) {
         inf->addIndex(kRouteIndex, [](const nlohmann::json& o) {
           const auto& ex = o.value("spec", nlohmann::json::object())

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
+#include "operator/bluegreen/observed.h"
 #include "operator/testing/fake_kube_client.h"
 
 namespace bgo::app {
@@ -106,6 +109,73 @@ TEST(InformerCacheTest, WatchesIngressRouteTcps) {
     return o && o->value("/spec/entryPoints"_json_pointer, json()) == json::array({"pg"});
   }));
   cache.stop();
+}
+
+// The cache drops fields nobody reads; what the planner sees stays the same.
+TEST(InformerCacheTest, TrimmedObjectsGiveThePlannerTheSameViews) {
+  const std::string ours = "app.kubernetes.io/managed-by";
+  json dep{{"apiVersion", "apps/v1"},
+           {"kind", "Deployment"},
+           {"metadata",
+            {{"namespace", "a"},
+             {"name", "web-green"},
+             {"generation", 3},
+             {"labels", {{ours, "bluegreen-operator"}, {"bluegreen.io/revision", "abc"}}},
+             {"ownerReferences", json::array({{{"uid", "u1"}, {"controller", true}}})}}},
+           {"spec", {{"replicas", 2}, {"template", {{"spec", {{"containers", json::array({{{"name", "app"}, {"image", "img:2"}}})}}}}}}},
+           {"status",
+            {{"observedGeneration", 3},
+             {"replicas", 2},
+             {"updatedReplicas", 2},
+             {"readyReplicas", 2},
+             {"availableReplicas", 2},
+             {"conditions", json::array({{{"type", "Available"}, {"status", "True"}}})}}}};
+  json slice{{"apiVersion", "discovery.k8s.io/v1"},
+             {"kind", "EndpointSlice"},
+             {"metadata",
+              {{"namespace", "a"},
+               {"name", "web-green-x1"},
+               {"labels", {{ours, "bluegreen-operator"}, {"kubernetes.io/service-name", "web-green"}}},
+               {"annotations", {{"endpoints.kubernetes.io/last-change-trigger-time", "2026-01-01T00:00:00Z"}}}}},
+             {"addressType", "IPv4"},
+             {"ports", json::array({{{"name", "http"}, {"port", 8080}}})},
+             {"endpoints",
+              json::array({{{"addresses", {"10.0.0.1"}},
+                            {"conditions", {{"ready", true}, {"serving", true}, {"terminating", false}}},
+                            {"nodeName", "n1"},
+                            {"targetRef", {{"kind", "Pod"}, {"name", "p1"}}}},
+                           {{"addresses", {"10.0.0.2"}}, {"conditions", {{"ready", false}}}},
+                           {{"addresses", {"10.0.0.3"}}, {"nodeName", "n2"}}})}};
+  testing::FakeKubeClient client;
+  client.seed(gvrs::kDeployments, dep);
+  client.seed(gvrs::kEndpointSlices, slice);
+  core::SystemClock clock;
+  InformerCache cache(client, clock, {}, {});
+  cache.start();
+  ASSERT_TRUE(cache.waitForSync(5s));
+
+  auto cached_dep = cache.get(gvrs::kDeployments, "a", "web-green");
+  ASSERT_TRUE(cached_dep);
+  EXPECT_FALSE((*cached_dep)["status"].contains("conditions"));
+  auto raw_dep = client.get(gvrs::kDeployments, "a", "web-green");
+  ASSERT_TRUE(raw_dep);
+  auto a = bluegreen::viewDeployment(std::make_shared<const json>(*raw_dep), "u1");
+  auto b = bluegreen::viewDeployment(cached_dep, "u1");
+  EXPECT_EQ(std::tie(a.owned, a.revision, a.image, a.spec_replicas, a.generation, a.observed_generation, a.replicas,
+                     a.updated_replicas, a.ready_replicas, a.available_replicas),
+            std::tie(b.owned, b.revision, b.image, b.spec_replicas, b.generation, b.observed_generation, b.replicas,
+                     b.updated_replicas, b.ready_replicas, b.available_replicas));
+  EXPECT_EQ((*cached_dep)["spec"], (*raw_dep)["spec"]) << "spec is compared for drift: kept whole";
+
+  auto cached = cache.listByLabel(gvrs::kEndpointSlices, "a", "kubernetes.io/service-name", "web-green");
+  ASSERT_EQ(cached.size(), 1u);
+  EXPECT_FALSE((*cached[0])["endpoints"][0].contains("targetRef"));
+  EXPECT_FALSE((*cached[0])["endpoints"][0]["conditions"].contains("serving"));
+  auto raw_slice = client.get(gvrs::kEndpointSlices, "a", "web-green-x1");
+  ASSERT_TRUE(raw_slice);
+  EXPECT_EQ(bluegreen::readyEndpointAddresses(cached),
+            bluegreen::readyEndpointAddresses({std::make_shared<const json>(*raw_slice)}));
+  EXPECT_EQ(bluegreen::readyEndpointAddresses(cached), (std::set<std::string>{"10.0.0.1", "10.0.0.3"}));
 }
 
 }  // namespace
