@@ -20,8 +20,7 @@ std::chrono::milliseconds resyncRequeue(std::optional<std::chrono::milliseconds>
   return requested && *requested < resync ? *requested : resync;
 }
 
-namespace {
-informer::InformerOptions informerOptions(std::shared_ptr<spdlog::logger> log) {
+informer::InformerOptions cacheOptions(std::shared_ptr<spdlog::logger> log) {
   informer::InformerOptions o;
   o.logger = std::move(log);
   // The caches are most of the operator's memory: ~80 KB per release as trees.
@@ -38,7 +37,6 @@ informer::InformerOptions informerOptions(std::shared_ptr<spdlog::logger> log) {
   };
   return o;
 }
-}  // namespace
 
 App::App(Options options, kube::KubeClient& client, core::Clock& clock,
          std::shared_ptr<spdlog::logger> log, bluegreen::ReconcileObserver* reconcile_observer,
@@ -48,7 +46,7 @@ App::App(Options options, kube::KubeClient& client, core::Clock& clock,
       clock_(clock),
       log_(std::move(log)),
       events_(client_, clock_, "bluegreen-operator"),
-      cache_(client_, clock_, options_.namespaces, informerOptions(log_)),
+      cache_(client_, clock_, options_.namespaces, cacheOptions(log_)),
       queue_(clock_, workqueue::defaultControllerRateLimiter(clock_), queue_observer),
       reconciler_(cache_, client_, events_, clock_, log_, reconcile_observer),
       controller_(

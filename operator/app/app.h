@@ -18,6 +18,9 @@
 
 namespace bgo::app {
 
+// The options of the operator's informers: what is dropped before caching, packed storage.
+informer::InformerOptions cacheOptions(std::shared_ptr<spdlog::logger> log);
+
 // When to look at a release again: what its reconcile asked for, and at the
 // latest after the resync period (the safety net for changes no watch reports,
 // e.g. objects outside the label-filtered caches).
