@@ -2,11 +2,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <iostream>
 
+#include <malloc.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "operator/app/app.h"
@@ -25,6 +29,10 @@ namespace obs = bgo::observability;
 namespace ctl = bgo::controller;
 
 int main(int argc, char** argv) {
+  // Two malloc arenas, set before any thread starts: with glibc's default (up to
+  // 8 per core, one per thread) memory a thread frees is not reused by the
+  // others and RSS follows the thread count (docs/performance.md).
+  mallopt(M_ARENA_MAX, 2);
   auto options = bgo::app::parseOptions(argc, argv);
   if (!options) {
     const bool help = options.error().code == bgo::core::ErrorCode::kCancelled;
@@ -188,6 +196,20 @@ int main(int argc, char** argv) {
   } else {
     app.startWorkers();
   }
+
+  // glibc keeps freed pages inside its arenas: hand them back after start-up's
+  // lists and then now and then, so RSS follows what is in use (a trim takes ~1 ms).
+  malloc_trim(0);
+  boost::asio::steady_timer trim_timer(io);
+  std::function<void()> trim_later = [&] {
+    trim_timer.expires_after(std::chrono::seconds(10));
+    trim_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      malloc_trim(0);
+      trim_later();
+    });
+  };
+  trim_later();
 
   io.run();  // until a signal or a lost lease
   shutting_down = true;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -134,7 +135,10 @@ core::Status Informer::listAndReplace() {
   kube::ListOptions opts;
   opts.label_selector = label_selector_;
   opts.limit = options_.page_size;
-  std::vector<ObjectPtr> objects;
+  // Page by page into the cache, so a long list is never held as trees all at
+  // once; what the whole list lacked is deleted at the end.
+  std::set<std::string> listed;
+  std::size_t changed = 0;
   std::string rv;
   for (;;) {
     if (stopping()) return core::fail(ErrorCode::kCancelled, "informer stopped");
@@ -145,21 +149,27 @@ core::Status Informer::listAndReplace() {
     if (list_kind.size() > 4 && list_kind.compare(list_kind.size() - 4, 4, "List") == 0) {
       kind_ = list_kind.substr(0, list_kind.size() - 4);
     }
+    std::vector<ObjectPtr> objects;
     if (auto it = body.find("items"); it != body.end() && it->is_array()) {
-      objects.reserve(objects.size() + it->size());
+      objects.reserve(it->size());
       for (auto& item : *it) {
         fillTypeMeta(item);
         if (options_.transform) options_.transform(item);
         objects.push_back(std::make_shared<const json>(std::move(item)));
       }
+      it->clear();
     }
     const json& meta = body.value("metadata", json::object());
     rv = meta.value("resourceVersion", rv);
     std::string next = meta.value("continue", "");
+    auto changes = store_.upsertListed(std::move(objects), listed);
+    changed += changes.size();
+    for (const auto& c : changes) deliver(c);
     if (next.empty()) break;
     opts.continue_token = next;
   }
-  auto changes = store_.replace(std::move(objects));
+  auto deletes = store_.removeUnlisted(listed);
+  changed += deletes.size();
   rv_ = rv;
   bool first;
   {
@@ -169,8 +179,8 @@ core::Status Informer::listAndReplace() {
     if (!first) ++stats_.relists;
     stats_.resource_version = rv_;
   }
-  if (!first) log_->info("informer {}: relisted, {} changes", gvr_.resource, changes.size());
-  for (const auto& c : changes) deliver(c);
+  if (!first) log_->info("informer {}: relisted, {} changes", gvr_.resource, changed);
+  for (const auto& c : deletes) deliver(c);
   {
     std::lock_guard lock(mu_);
     synced_ = true;

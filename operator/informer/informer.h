@@ -5,7 +5,9 @@
 //  - a watch that ends or drops resumes from the last resourceVersion seen;
 //  - 410 Gone (an ERROR event or an error) -> full relist; the relist is diffed
 //    against the cache, so objects deleted meanwhile are delivered as deletes,
-//    changed ones as updates and new ones as adds, and nothing twice;
+//    changed ones as updates and new ones as adds, and nothing twice; a list
+//    goes into the cache (and its changes to the handlers) page by page, the
+//    deletes after the last page;
 //  - errors back off exponentially with jitter (800 ms .. 30 s by default),
 //    reset once a watch delivers events; waits are measured on the injected
 //    Clock and can be cut short by stop().

@@ -125,14 +125,27 @@ std::optional<Change> Store::remove(const std::string& key, ObjectPtr final_stat
 }
 
 std::vector<Change> Store::replace(std::vector<ObjectPtr> objects) {
+  std::set<std::string> listed;
+  auto changes = upsertListed(std::move(objects), listed);
+  auto deletes = removeUnlisted(listed);
+  changes.insert(changes.end(), std::make_move_iterator(deletes.begin()), std::make_move_iterator(deletes.end()));
+  return changes;
+}
+
+std::vector<Change> Store::upsertListed(std::vector<ObjectPtr> objects, std::set<std::string>& listed) {
   std::unique_lock lock(mu_);
   std::vector<Change> changes;
-  std::set<std::string> listed;
   for (auto& obj : objects) {
     std::string key = objectKey(*obj);
     listed.insert(key);
     if (auto c = upsertLocked(key, std::move(obj))) changes.push_back(std::move(*c));
   }
+  return changes;
+}
+
+std::vector<Change> Store::removeUnlisted(const std::set<std::string>& listed) {
+  std::unique_lock lock(mu_);
+  std::vector<Change> changes;
   for (auto it = items_.begin(); it != items_.end();) {
     if (listed.count(it->first)) {
       ++it;

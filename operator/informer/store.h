@@ -55,6 +55,11 @@ class Store {
   // Makes the cache equal to `objects` (a full list) and returns the difference:
   // adds and updates in list order, then deletes for what the list lacks.
   std::vector<Change> replace(std::vector<ObjectPtr> objects);
+  // replace() in pages, so a long list never holds every object as a tree at
+  // once: upsertListed() per page (its keys added to `listed`), then
+  // removeUnlisted() -> deletes for what the whole list lacked.
+  std::vector<Change> upsertListed(std::vector<ObjectPtr> objects, std::set<std::string>& listed);
+  std::vector<Change> removeUnlisted(const std::set<std::string>& listed);
 
   ObjectPtr get(const std::string& key) const;
   std::vector<ObjectPtr> list() const;
