@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::map<std::string, Clock::time_point> promotable_at, switched_at;
   std::map<std::string, std::string> target;  // release -> the color the image change starts
+  std::map<std::string, std::string> target_image;  // and the image it asks for
   auto rel_of = [](const json& o) {
     const json& l = o["metadata"].value("labels", json::object());
     return l.value("bluegreen.io/release", "");
@@ -247,6 +248,12 @@ int main(int argc, char** argv) {
     if (color.empty()) return;
     auto d = deps.get(ns.name(), rel + "-" + color);
     if (!d) return;
+    {
+      // A kept namespace's standby color may be caught up on an older image.
+      std::lock_guard l(mu);
+      const json& cs = (*d)["spec"]["template"]["spec"]["containers"];
+      if (!cs.is_array() || cs.empty() || cs[0].value("image", "") != target_image[rel]) return;
+    }
     const json& st = d->value("status", json::object());
     int want = (*d)["spec"].value("replicas", 0);
     bool caught = want > 0 && st.value("observedGeneration", 0) >= (*d)["metadata"].value("generation", 0) &&
@@ -300,6 +307,10 @@ int main(int argc, char** argv) {
     auto cur = c.get(kBlueGreenReleases, ns.name(), name);
     const std::string image =
         cur && (*cur)["spec"]["template"]["spec"]["containers"][0].value("image", "") == "bench:2" ? "bench:3" : "bench:2";
+    {
+      std::lock_guard l(mu);
+      target_image[name] = image;
+    }
     json patch{{"spec", {{"template", podTemplate(image)}}}};
     (void)c.patch(kBlueGreenReleases, ns.name(), name, bgo::kube::PatchType::kMerge, patch);
     bool done = bgo::itest::eventually([&] {
