@@ -3,7 +3,8 @@
 # Builds Argo Rollouts (cached by version; never part of `make test`), starts a private control plane with an
 # audit log (requests per client are counted from it), installs both operators' CRDs and runs the benchmark.
 # Prints figures; asserts none. Usage: run-bench-peer.sh <build-dir>
-# Env: BGO_PEER_SIZES (default 1,100,1000), BGO_PEER_PLANE_DIR (default <repo>/build/plane-peer).
+# Env: BGO_PEER_SIZES (default 1,100,1000), BGO_PEER_PLANE_DIR (default <repo>/build/plane-peer),
+#      BGO_PEER_WORKERS (this operator's --workers, default 2).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/ci}
@@ -28,6 +29,6 @@ argo_src=$(cd "$plane/argo-rollouts" &&
 kubectl apply --server-side --force-conflicts -k "$root/crds/" >/dev/null
 kubectl apply --server-side --force-conflicts -k "$argo_src/manifests/crds/" >/dev/null
 
-echo "== peer: bluegreen-operator (2 workers) and Argo Rollouts $ARGO_ROLLOUTS_VERSION (10 rollout threads, 40 QPS), each at its defaults, on one plane"
+echo "== peer: bluegreen-operator (${BGO_PEER_WORKERS:-2} workers) and Argo Rollouts $ARGO_ROLLOUTS_VERSION (10 rollout threads, 40 QPS), each at its defaults, on one plane"
 "$build/test/bench/bgo_peer_bench" --argo "$argo_bin" --audit-log "$BGO_PLANE_DIR/logs/audit.log" \
-  --sizes "${BGO_PEER_SIZES:-1,100,1000}"
+  --sizes "${BGO_PEER_SIZES:-1,100,1000}" --workers "${BGO_PEER_WORKERS:-2}"

@@ -17,7 +17,7 @@
 //  - RSS and CPU seconds of the operator, idle and after the churn.
 // The plane's floor: the same N Deployments created by a plain client -> all available.
 //
-//   bgo_peer_bench --argo PATH --audit-log PATH [--sizes 1,100] [--operator PATH]
+//   bgo_peer_bench --argo PATH --audit-log PATH [--sizes 1,100] [--operator PATH] [--workers N (ours; default 2)]
 
 #include <sys/types.h>
 #include <unistd.h>
@@ -160,6 +160,7 @@ struct Flavor {
 struct Ours : Flavor {
   std::string bin;
   std::string kubeconfig;
+  std::string workers = "2";
   Ours(std::string b, std::string k) : bin(std::move(b)), kubeconfig(std::move(k)) {
     name = "ours";
     user_agent = "bluegreen-operator";
@@ -167,7 +168,7 @@ struct Ours : Flavor {
   }
   std::vector<std::string> argv(const std::string& ns) const override {
     return {bin, "--kubeconfig", kubeconfig, "--namespace", ns, "--leader-elect=true", "--leader-election-namespace", ns,
-            "--health-port", "0", "--metrics-port", "0", "--resync-period", "10", "--workers", "2"};
+            "--health-port", "0", "--metrics-port", "0", "--resync-period", "10", "--workers", workers};
   }
   bgo::core::Status create(bgo::kube::KubeClient& c, const std::string& ns, int i) const override {
     const std::string n = appName(i);
@@ -519,13 +520,14 @@ std::string ratio(double ours, double argo) {
 int main(int argc, char** argv) {
   std::string ours_bin = BGO_OPERATOR_BIN;
   std::string argo_bin;
-  std::string audit;
+  std::string audit, workers;
   std::vector<int> sizes{1, 100};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--operator") ours_bin = argv[i + 1];
     else if (a == "--argo") argo_bin = argv[i + 1];
     else if (a == "--audit-log") audit = argv[i + 1];
+    else if (a == "--workers") workers = argv[i + 1];
     else if (a == "--sizes") {
       sizes.clear();
       std::stringstream in(argv[i + 1]);
@@ -533,7 +535,7 @@ int main(int argc, char** argv) {
     }
   }
   if (argo_bin.empty() || audit.empty()) {
-    fmt::print(stderr, "usage: bgo_peer_bench --argo PATH --audit-log PATH [--sizes 1,100] [--operator PATH]\n");
+    fmt::print(stderr, "usage: bgo_peer_bench --argo PATH --audit-log PATH [--sizes 1,100] [--operator PATH] [--workers N]\n");
     return 2;
   }
   auto client = bgo::itest::planeClient();
@@ -544,6 +546,7 @@ int main(int argc, char** argv) {
   bgo::kube::KubeClient& c = **client;
   const std::string kubeconfig = bgo::itest::planeKubeconfig();
   Ours ours(ours_bin, kubeconfig);
+  if (!workers.empty()) ours.workers = workers;
   Argo argo(argo_bin, kubeconfig);
 
   for (int n : sizes) {
