@@ -1,6 +1,7 @@
 #include "operator/api/v1alpha1/codec.h"
 
 #include <regex>
+#include <set>
 
 #include "operator/api/v1alpha1/quantity.h"
 #include "operator/api/v1alpha1/tcp_codec.h"
@@ -180,9 +181,108 @@ void parseSpec(const json& spec, Spec& out, std::vector<FieldError>& errors) {
     if (auto it = b->find("maxUnavailable"); it != b->end()) budget.max_unavailable = *it;
     out.pod_disruption_budget = budget;
   }
+  if (auto it = spec.find("hooks"); it != spec.end() && !it->is_null()) {
+    out.hooks = parseHooks(*it, "spec.hooks", errors);
+  }
 }
 
 }  // namespace
+
+Hooks parseHooks(const json& hooks, const std::string& path, std::vector<FieldError>& errors) {
+  Hooks out;
+  if (!hooks.is_object()) {
+    errors.push_back({path, "must be an object"});
+    return out;
+  }
+  Reader r(errors);
+  for (HookKind kind : {HookKind::kPreSwitch, HookKind::kPostSwitch, HookKind::kOnRollback}) {
+    const std::string list_path = path + "." + toString(kind);
+    auto it = hooks.find(toString(kind));
+    if (it == hooks.end() || it->is_null()) continue;
+    if (!it->is_array()) {
+      errors.push_back({list_path, "must be a list"});
+      continue;
+    }
+    auto& dst = kind == HookKind::kPreSwitch    ? out.pre_switch
+                : kind == HookKind::kPostSwitch ? out.post_switch
+                                                : out.on_rollback;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& h = (*it)[i];
+      const std::string hp = list_path + "[" + std::to_string(i) + "]";
+      if (!h.is_object()) {
+        errors.push_back({hp, "must be an object"});
+        continue;
+      }
+      Hook hook;
+      r.readString(h, "name", hp + ".name", hook.name);
+      if (auto t = h.find("template"); t != h.end() && t->is_object()) hook.template_ = *t;
+      r.readInt(h, "timeoutSeconds", hp + ".timeoutSeconds", hook.timeout_seconds);
+      r.readInt(h, "backoffLimit", hp + ".backoffLimit", hook.backoff_limit);
+      r.readBool(h, "irreversible", hp + ".irreversible", hook.irreversible);
+      dst.push_back(std::move(hook));
+    }
+  }
+  return out;
+}
+
+json hooksToJson(const Hooks& hooks) {
+  json out = json::object();
+  for (HookKind kind : {HookKind::kPreSwitch, HookKind::kPostSwitch, HookKind::kOnRollback}) {
+    const auto& list = hooks.of(kind);
+    if (list.empty()) continue;
+    json items = json::array();
+    for (const auto& h : list) {
+      json item{{"name", h.name},
+                {"template", h.template_},
+                {"timeoutSeconds", h.timeout_seconds},
+                {"backoffLimit", h.backoff_limit}};
+      if (h.irreversible) item["irreversible"] = true;
+      items.push_back(item);
+    }
+    out[toString(kind)] = items;
+  }
+  return out;
+}
+
+std::vector<FieldError> validateHooks(const Hooks& hooks) {
+  std::vector<FieldError> errors;
+  static const std::regex kLabel(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?$)");
+  std::set<std::string> names;
+  for (HookKind kind : {HookKind::kPreSwitch, HookKind::kPostSwitch, HookKind::kOnRollback}) {
+    const auto& list = hooks.of(kind);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const Hook& h = list[i];
+      const std::string hp = std::string("spec.hooks.") + toString(kind) + "[" + std::to_string(i) + "]";
+      if (h.name.empty() || h.name.size() > kMaxHookNameLength || !std::regex_match(h.name, kLabel)) {
+        errors.push_back({hp + ".name", "must be a lowercase DNS label of at most " +
+                                            std::to_string(kMaxHookNameLength) + " characters, got \"" +
+                                            h.name + "\""});
+      } else if (!names.insert(h.name).second) {
+        errors.push_back({hp + ".name", "\"" + h.name + "\" is used by another hook; hook names must be unique"});
+      }
+      const json& pod = h.template_.is_object() ? h.template_.value("spec", json()) : json();
+      const json& cs = pod.is_object() ? pod.value("containers", json()) : json();
+      if (!cs.is_array() || cs.empty()) {
+        errors.push_back({hp + ".template.spec.containers", "must list at least one container"});
+      }
+      const std::string restart = pod.is_object() ? pod.value("restartPolicy", std::string()) : "";
+      if (!restart.empty() && restart != "Never" && restart != "OnFailure") {
+        errors.push_back({hp + ".template.spec.restartPolicy", "must be Never or OnFailure (a Job's pod), got " + restart});
+      }
+      if (h.timeout_seconds <= 0) {
+        errors.push_back({hp + ".timeoutSeconds", "must be > 0, got " + std::to_string(h.timeout_seconds)});
+      }
+      if (h.backoff_limit < 0) {
+        errors.push_back({hp + ".backoffLimit", "must be >= 0, got " + std::to_string(h.backoff_limit)});
+      }
+      if (h.irreversible && kind != HookKind::kPreSwitch) {
+        errors.push_back({hp + ".irreversible",
+                          "only a preSwitch hook can be irreversible (it changes what the previous revision can run on)"});
+      }
+    }
+  }
+  return errors;
+}
 
 std::string Parsed::errorSummary() const {
   std::string out;
@@ -335,6 +435,8 @@ std::vector<FieldError> validateAndDefault(Spec& spec) {
   }
   if (spec.pod_disruption_budget) checkBudget(*spec.pod_disruption_budget, errors);
   validateTcpRoute(spec, errors);
+  auto hook_errors = validateHooks(spec.hooks);
+  errors.insert(errors.end(), hook_errors.begin(), hook_errors.end());
   return errors;
 }
 
@@ -355,6 +457,8 @@ core::Result<Parsed> parseRelease(const json& object) {
   if (auto it = meta.find("annotations"); it != meta.end() && it->is_object()) {
     r.promote_request = str(*it, kAnnotationPromote);
     r.abort_request = str(*it, kAnnotationAbort);
+    r.acknowledge_request = str(*it, kAnnotationAcknowledge);
+    r.allow_rollback_request = str(*it, kAnnotationAllowRollback);
   }
   parseSpec(object.value("spec", json()), r.spec, out.errors);
   auto more = validateAndDefault(r.spec);
@@ -421,6 +525,13 @@ Status parseStatus(const json& s) {
           {str(h, "from"), str(h, "to"), str(h, "revision"), str(h, "time"), str(h, "reason")});
     }
   }
+  if (auto it = s.find("hooks"); it != s.end() && it->is_array()) {
+    for (const auto& h : *it) {
+      out.hooks.push_back({str(h, "name"), str(h, "kind"), str(h, "revision"), str(h, "job"), str(h, "phase"),
+                           str(h, "startTime"), str(h, "finishTime"), str(h, "message"),
+                           h.is_object() && h.value("irreversible", false) == true});
+    }
+  }
   if (auto it = s.find("conditions"); it != s.end() && it->is_array()) {
     for (const auto& c : *it) {
       out.conditions.push_back({str(c, "type"), str(c, "status"), i64(c, "observedGeneration"),
@@ -461,6 +572,18 @@ json statusToJson(const Status& s) {
       h.push_back(item);
     }
     j["history"] = h;
+  }
+  if (!s.hooks.empty()) {
+    json hs = json::array();
+    for (const auto& h : s.hooks) {
+      json item{{"name", h.name}, {"kind", h.kind}, {"revision", h.revision}, {"job", h.job}, {"phase", h.phase}};
+      putIfSet(item, "startTime", h.start_time);
+      putIfSet(item, "finishTime", h.finish_time);
+      putIfSet(item, "message", h.message);
+      if (h.irreversible) item["irreversible"] = true;
+      hs.push_back(item);
+    }
+    j["hooks"] = hs;
   }
   if (!s.conditions.empty()) {
     json cs = json::array();

@@ -28,6 +28,12 @@ core::Result<Parsed> parseRelease(const json& object);
 // Checks CEL cannot express (or that an older CRD let through). Fills defaults.
 std::vector<FieldError> validateAndDefault(Spec& spec);
 
+// spec.hooks (also the bluegreen.io/hooks annotation of a Deployment).
+inline constexpr std::size_t kMaxHookNameLength = 40;
+Hooks parseHooks(const json& hooks, const std::string& path, std::vector<FieldError>& errors);
+json hooksToJson(const Hooks& hooks);
+std::vector<FieldError> validateHooks(const Hooks& hooks);
+
 Status parseStatus(const json& status);
 json statusToJson(const Status& status);
 

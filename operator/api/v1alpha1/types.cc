@@ -20,6 +20,7 @@ const char* toString(Stage s) {
     case Stage::kFailed: return "Failed";
     case Stage::kPaused: return "Paused";
     case Stage::kAborted: return "Aborted";
+    case Stage::kRunningHook: return "RunningHook";
   }
   return "Unknown";
 }
@@ -29,6 +30,15 @@ const Condition* Status::condition(const std::string& type) const {
     if (c.type == type) return &c;
   }
   return nullptr;
+}
+
+const char* toString(HookKind k) {
+  switch (k) {
+    case HookKind::kPreSwitch: return "preSwitch";
+    case HookKind::kPostSwitch: return "postSwitch";
+    case HookKind::kOnRollback: return "onRollback";
+  }
+  return "";
 }
 
 }  // namespace bgo::api

@@ -30,6 +30,13 @@ inline constexpr const char* kLabelColor = "bluegreen.io/color";
 inline constexpr const char* kLabelRevision = "bluegreen.io/revision";
 inline constexpr const char* kAnnotationPromote = "bluegreen.io/promote";
 inline constexpr const char* kAnnotationAbort = "bluegreen.io/abort";
+// Hooks (docs/database.md): the hooks a revision was deployed with ride on its
+// Deployment, so a rollback runs the down step of the revision being left.
+inline constexpr const char* kAnnotationHooks = "bluegreen.io/hooks";
+inline constexpr const char* kAnnotationAcknowledge = "bluegreen.io/acknowledge-hook-failure";
+inline constexpr const char* kAnnotationAllowRollback = "bluegreen.io/allow-irreversible-rollback";
+inline constexpr const char* kLabelHook = "bluegreen.io/hook";
+inline constexpr const char* kLabelHookKind = "bluegreen.io/hook-kind";
 
 enum class Color { kBlue, kGreen };
 inline const char* toString(Color c) { return c == Color::kBlue ? "blue" : "green"; }
@@ -47,6 +54,7 @@ enum class Stage {
   kFailed,
   kPaused,
   kAborted,
+  kRunningHook,
 };
 const char* toString(Stage s);
 
@@ -88,6 +96,30 @@ struct DisruptionBudget {
   bool operator==(const DisruptionBudget&) const = default;
 };
 
+enum class HookKind { kPreSwitch, kPostSwitch, kOnRollback };
+const char* toString(HookKind k);
+
+// One hook: a Job run at one point of a release (spec.hooks.<kind>[i]).
+struct Hook {
+  std::string name;
+  json template_;               // PodTemplateSpec of the Job, verbatim
+  int32_t timeout_seconds = 600;
+  int32_t backoff_limit = 0;
+  bool irreversible = false;
+  bool operator==(const Hook&) const = default;
+};
+
+struct Hooks {
+  std::vector<Hook> pre_switch;
+  std::vector<Hook> post_switch;
+  std::vector<Hook> on_rollback;
+  bool empty() const { return pre_switch.empty() && post_switch.empty() && on_rollback.empty(); }
+  const std::vector<Hook>& of(HookKind k) const {
+    return k == HookKind::kPreSwitch ? pre_switch : k == HookKind::kPostSwitch ? post_switch : on_rollback;
+  }
+  bool operator==(const Hooks&) const = default;
+};
+
 struct Spec {
   int32_t replicas = 1;
   json template_;                      // PodTemplateSpec, verbatim
@@ -108,6 +140,7 @@ struct Spec {
   bool paused = false;
   std::optional<DisruptionBudget> pod_disruption_budget;  // one PDB per color when set
   std::optional<TcpRoute> tcp;                            // spec.routing.tcp
+  Hooks hooks;
 
   const std::string& previewHost(Color c) const {
     return c == Color::kBlue ? preview_host_blue : preview_host_green;
@@ -142,6 +175,21 @@ struct HistoryEntry {
   bool operator==(const HistoryEntry&) const = default;
 };
 
+// status.hooks[]: one run of one hook for one revision.
+struct HookStatus {
+  std::string name;
+  std::string kind;      // preSwitch | postSwitch | onRollback
+  std::string revision;  // the revision the hook belongs to
+  std::string job;
+  std::string phase;     // Running | Succeeded | Failed
+  std::string start_time;
+  std::string finish_time;
+  std::string message;
+  bool irreversible = false;
+  bool operator==(const HookStatus&) const = default;
+};
+inline constexpr std::size_t kMaxHookStatus = 30;
+
 struct Condition {
   std::string type;
   std::string status;  // "True" | "False" | "Unknown"
@@ -157,6 +205,7 @@ inline constexpr const char* kCondReconciling = "Reconciling";
 inline constexpr const char* kCondStalled = "Stalled";
 inline constexpr const char* kCondPreviewReady = "PreviewReady";
 inline constexpr const char* kCondTrafficSwitched = "TrafficSwitched";
+inline constexpr const char* kCondHooksSucceeded = "HooksSucceeded";
 inline constexpr std::size_t kMaxHistory = 10;
 
 struct Status {
@@ -179,6 +228,7 @@ struct Status {
   std::string scale_down_at;
   std::optional<TcpRouteStatus> tcp_route;
   std::vector<HistoryEntry> history;  // newest first
+  std::vector<HookStatus> hooks;      // newest first
   std::vector<Condition> conditions;
   bool operator==(const Status&) const = default;
 
@@ -195,6 +245,8 @@ struct Release {
   bool deleting = false;
   std::string promote_request;  // annotation value, "" when absent
   std::string abort_request;
+  std::string acknowledge_request;     // a failed onRollback Job the user accepts
+  std::string allow_rollback_request;  // a revision whose irreversible hook may be rolled back past
   Spec spec;
   Status status;
 };
