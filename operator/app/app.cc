@@ -114,6 +114,7 @@ void App::registerHandlers() {
   cache_.addHandlers(kServices, owned);
   cache_.addHandlers(kEndpointSlices, owned);
   cache_.addHandlers(kPodDisruptionBudgets, owned);
+  cache_.addHandlers(core::gvrs::kJobs, owned);
   // IngressRoutes: ours carry the release label; a user's maps to the releases
   // that name it in spec.routing.existingIngressRoute.
   auto routeKeys = [this](const informer::ObjectPtr& o) {

@@ -6,6 +6,7 @@ namespace bgo::app {
 
 using core::gvrs::kBlueGreenReleases;
 using core::gvrs::kDeployments;
+using core::gvrs::kJobs;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
 using core::gvrs::kIngressRouteTcps;
@@ -55,7 +56,7 @@ InformerCache::InformerCache(kube::KubeClient& client, core::Clock& clock,
   const std::vector<std::pair<core::Gvr, std::string>> resources = {
       {kBlueGreenReleases, ""}, {kDeployments, ours}, {kServices, ours},
       {kEndpointSlices, ours},  {kIngressRoutes, ""},  {kPodDisruptionBudgets, ours},
-      {kIngressRouteTcps, ""}};
+      {kIngressRouteTcps, ""}, {kJobs, ours}};
   for (const auto& [gvr, selector] : resources) {
     for (const auto& ns : namespaces_) {
       informer::InformerOptions o = options;

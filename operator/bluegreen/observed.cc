@@ -57,12 +57,53 @@ DeploymentView viewDeployment(ObjectPtr d, const std::string& release_uid) {
   if (containers.is_array() && !containers.empty() && containers[0].is_object()) {
     v.image = containers[0].value("image", "");
   }
+  const json& annotations = meta.value("annotations", json::object());
+  if (annotations.is_object()) {
+    if (auto it = annotations.find(api::kAnnotationHooks); it != annotations.end() && it->is_string()) {
+      // Written by the operator; a hand-edited, unparsable one means no hooks.
+      json parsed = json::parse(it->get<std::string>(), nullptr, false);
+      std::vector<api::FieldError> ignored;
+      if (!parsed.is_discarded()) v.hooks = api::parseHooks(parsed, "hooks", ignored);
+    }
+  }
   const json& status = d->value("status", json::object());
   v.observed_generation = num(status, "observedGeneration");
   v.replicas = static_cast<int32_t>(num(status, "replicas"));
   v.updated_replicas = static_cast<int32_t>(num(status, "updatedReplicas"));
   v.ready_replicas = static_cast<int32_t>(num(status, "readyReplicas"));
   v.available_replicas = static_cast<int32_t>(num(status, "availableReplicas"));
+  return v;
+}
+
+JobView viewJob(ObjectPtr job, const std::string& release_uid, const std::string& termination) {
+  JobView v;
+  if (!job) return v;
+  v.object = job;
+  v.owned = ownedBy(*job, release_uid);
+  const json& meta = job->value("metadata", json::object());
+  const json& labels = meta.value("labels", json::object());
+  if (labels.is_object()) v.revision = labels.value(api::kLabelRevision, "");
+  v.start_time = meta.value("creationTimestamp", "");
+  const json& status = job->value("status", json::object());
+  const json& conds = status.is_object() ? status.value("conditions", json::array()) : json::array();
+  if (!conds.is_array()) return v;
+  for (const auto& c : conds) {
+    if (!c.is_object() || c.value("status", "") != "True") continue;
+    const std::string type = c.value("type", "");
+    if (type == "Complete") {
+      v.phase = JobView::Phase::kSucceeded;
+      v.finish_time = status.value("completionTime", c.value("lastTransitionTime", ""));
+      return v;
+    }
+    if (type == "Failed") {
+      v.phase = JobView::Phase::kFailed;
+      v.finish_time = c.value("lastTransitionTime", "");
+      v.failure = c.value("reason", "Failed");
+      if (const std::string m = c.value("message", ""); !m.empty()) v.failure += ": " + m;
+      if (!termination.empty()) v.failure += "; " + termination;
+      return v;
+    }
+  }
   return v;
 }
 

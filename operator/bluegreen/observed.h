@@ -2,6 +2,7 @@
 // What the reconciler saw, gathered from the caches: the input of plan().
 
 #include <array>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -34,6 +35,7 @@ struct DeploymentView {
   int32_t updated_replicas = 0;
   int32_t ready_replicas = 0;
   int32_t available_replicas = 0;
+  api::Hooks hooks;            // annotation bluegreen.io/hooks: the hooks of the revision it runs
 
   bool exists() const { return object != nullptr; }
   // The rollout finished at `want` replicas: every replica updated, ready and available.
@@ -52,6 +54,22 @@ struct BudgetView {
   ObjectPtr object;
   bool owned = false;
   bool exists() const { return object != nullptr; }
+};
+
+// A hook Job of the release (label bluegreen.io/release).
+struct JobView {
+  enum class Phase { kRunning, kSucceeded, kFailed };
+  ObjectPtr object;
+  bool owned = false;
+  Phase phase = Phase::kRunning;
+  std::string revision;     // label bluegreen.io/revision
+  std::string start_time;   // creationTimestamp
+  std::string finish_time;  // completionTime, or when the Failed condition turned True
+  // Failed: the condition's reason and message, then the failing container's
+  // termination message (read from the Job's pods by the reconciler).
+  std::string failure;
+  bool exists() const { return object != nullptr; }
+  bool finished() const { return phase != Phase::kRunning; }
 };
 
 struct RouteView {
@@ -99,6 +117,8 @@ struct Observed {
   // router lists servers (nullopt: no Traefik API, or no preview host).
   std::optional<bool> preview_servable;
   std::string preview_servable_problem;
+  // The release's hook Jobs by name.
+  std::map<std::string, JobView> jobs;
 
   const api::Release& release() const { return parsed.release; }
   const DeploymentView& deployment(Color c) const { return deployments[static_cast<int>(c)]; }
@@ -115,6 +135,8 @@ int32_t releaseSize(const api::Spec& spec, const DeploymentView& live);
 
 // Builders from raw objects (used by the reconciler and tests).
 DeploymentView viewDeployment(ObjectPtr deployment, const std::string& release_uid);
+// `termination`: the failing container's termination message ("" when unknown).
+JobView viewJob(ObjectPtr job, const std::string& release_uid, const std::string& termination = "");
 bool ownedBy(const json& object, const std::string& uid);
 // Counts distinct ready endpoint addresses over the slices of one Service,
 // only in slices that carry the Service's port `port_name` (a named targetPort

@@ -1,10 +1,13 @@
 #include "operator/bluegreen/plan.h"
 
 #include <algorithm>
+#include <set>
 
 #include "operator/api/v1alpha1/revision.h"
 #include "operator/bluegreen/covers.h"
 #include "operator/bluegreen/tcp_plan.h"
+#include "operator/bluegreen/hooks.h"
+#include "operator/api/v1alpha1/codec.h"
 #include "operator/traffic/traefik/ingress_route.h"
 
 namespace bgo::bluegreen {
@@ -12,6 +15,7 @@ namespace bgo::bluegreen {
 using api::Stage;
 using core::gvrs::kDeployments;
 using core::gvrs::kIngressRoutes;
+using core::gvrs::kJobs;
 using core::gvrs::kPodDisruptionBudgets;
 using core::gvrs::kServices;
 
@@ -35,6 +39,9 @@ json desiredDeployment(const api::Release& r, Color c, int32_t replicas) {
   meta["name"] = r.name + "-" + api::toString(c);
   meta["namespace"] = r.ns;
   meta["labels"][api::kLabelRevision] = revision;
+  // The hooks travel with the revision: a rollback runs the onRollback hooks
+  // of the revision being left, whatever spec.hooks says by then.
+  if (!r.spec.hooks.empty()) meta["annotations"][api::kAnnotationHooks] = api::hooksToJson(r.spec.hooks).dump();
   json tmpl = r.spec.template_;
   if (!tmpl.contains("metadata") || !tmpl["metadata"].is_object()) tmpl["metadata"] = json::object();
   json& pod_labels = tmpl["metadata"]["labels"];
@@ -126,6 +133,7 @@ class Planner {
  private:
   const DeploymentView& dep(Color c) const { return o_.deployment(c); }
   api::Status& st() { return p_.status; }
+  const api::Status& st() const { return p_.status; }
 
   void event(const char* type, const char* reason, std::string message) {
     p_.events.push_back({type, reason, std::move(message)});
@@ -162,7 +170,32 @@ class Planner {
   void ensureDeploymentAt(Color c, int32_t replicas, const char* why);
   void scaleTo(Color c, int32_t replicas, const char* why);
   void ensureRoutes(std::optional<Color> main_color, const std::string& switch_record = "");
-  void switchTo(Color to, std::optional<Color> from, const char* reason);
+  void switchTo(Color to, std::optional<Color> from, const char* reason, const std::string& revision = "");
+
+  // Hooks (docs/database.md).
+  enum class HookState { kDone, kWaiting, kFailed };
+  struct HookResult {
+    HookState state = HookState::kDone;
+    std::string message;
+    std::string job;
+  };
+  // Runs `hooks` in order: creates the first Job not yet created, waits for
+  // it, goes on when it succeeded; reports the first failure.
+  HookResult runHooks(api::HookKind kind, const std::vector<api::Hook>& hooks, const HookContext& ctx);
+  // The onRollback hooks owed by the last switch, if it went back to an older
+  // revision: those of the revision it left, with that revision's image.
+  std::optional<HookResult> rollbackHooks(Color active);
+  api::HookStatus* hookEntry(const std::string& job);
+  // A failed preSwitch/postSwitch hook of `revision` no later run made good: its message.
+  std::string hookFailure(const std::string& revision) const;
+  // An irreversible hook of `revision` that succeeded: its name.
+  std::string irreversibleDone(const std::string& revision) const;
+  bool olderRevision(const std::string& revision, const std::string& live) const;
+  std::optional<std::pair<std::string, std::string>> irreversibleOnTheWay(const std::string& target) const;
+  std::set<std::string> keptRevisions() const;
+  void pruneHooks();
+  void hookVerdict(Verdict& v, const HookResult& res, const std::string& waiting_for);
+  void refuseRollback(Verdict& v, const std::string& left, const std::string& hook, const std::string& what);
   bool gate(Color c, int32_t want, bool warm_rollback);
   void settle(Color active);
   bool confirmTraffic(Color active);
@@ -302,15 +335,16 @@ void Planner::ensureRoutes(std::optional<Color> main_color, const std::string& s
   }
 }
 
-void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) {
+void Planner::switchTo(Color to, std::optional<Color> from, const char* reason, const std::string& rev) {
+  const std::string& revision = rev.empty() ? revision_ : rev;
   const std::string what = traefik::mainMatch(r_);
   const std::string from_s = from ? api::toString(*from) : "";
   // The cache may not show our own switch yet; never record the same switch twice.
   const bool recorded = !st().history.empty() && st().history.front().to == api::toString(to) &&
-                        st().history.front().revision == revision_ &&
+                        st().history.front().revision == revision &&
                         st().history.front().from == from_s;
   const api::HistoryEntry entry =
-      recorded ? st().history.front() : api::HistoryEntry{from_s, api::toString(to), revision_, now_, reason};
+      recorded ? st().history.front() : api::HistoryEntry{from_s, api::toString(to), revision, now_, reason};
   const std::string record = traefik::switchRecord(entry);
   if (spec_.existing_route) {
     auto patch = traefik::switchPatch(*o_.main_route.object, r_, to, record);
@@ -333,8 +367,10 @@ void Planner::switchTo(Color to, std::optional<Color> from, const char* reason) 
                       (from ? api::toString(*from) : target_.description.empty()
                                                           ? std::string("nothing")
                                                           : target_.description) +
-                      " to " + api::toString(to) + " (revision " + revision_ + ")";
-    event("Normal", std::string(reason) == "Rollback" ? "RolledBack" : "Switched", msg);
+                      " to " + api::toString(to) + " (revision " + revision + ")";
+    const std::string why = reason;
+    event(why == "HookRollback" ? "Warning" : "Normal",
+          why == "Rollback" || why == "HookRollback" ? "RolledBack" : "Switched", msg);
   }
 }
 
@@ -364,6 +400,217 @@ bool Planner::gate(Color c, int32_t want, bool warm_rollback) {
   }
   wakeAt(st().promotable_since, Seconds(spec_.ready_for_seconds));
   return false;
+}
+
+api::HookStatus* Planner::hookEntry(const std::string& job) {
+  for (auto& e : st().hooks) {
+    if (e.job == job) return &e;
+  }
+  return nullptr;
+}
+
+Planner::HookResult Planner::runHooks(api::HookKind kind, const std::vector<api::Hook>& hooks,
+                                      const HookContext& ctx) {
+  const std::string kind_s = api::toString(kind);
+  for (const api::Hook& h : hooks) {
+    std::string job = hookJobName(r_.name, ctx.revision, kind, h.name, 0);
+    auto phaseOf = [&](const std::string& name) -> std::string {
+      if (auto it = o_.jobs.find(name); it != o_.jobs.end() && it->second.owned) {
+        return it->second.phase == JobView::Phase::kFailed      ? "Failed"
+               : it->second.phase == JobView::Phase::kSucceeded ? "Succeeded"
+                                                                : "Running";
+      }
+      const api::HookStatus* e = hookEntry(name);
+      return e ? e->phase : "";
+    };
+    // A promote request for the revision retries a failed hook once, as a
+    // second Job: a Job name is never reused, so nothing runs twice by accident.
+    if (kind != api::HookKind::kOnRollback && r_.promote_request == ctx.revision && phaseOf(job) == "Failed") {
+      job = hookJobName(r_.name, ctx.revision, kind, h.name, 1);
+    }
+    const std::string what = kind_s + " hook " + h.name + " (Job " + job + ")";
+    api::HookStatus* e = hookEntry(job);
+    const std::string before = e ? e->phase : "";
+    if (!e) {
+      st().hooks.insert(st().hooks.begin(),
+                        api::HookStatus{h.name, kind_s, ctx.revision, job, "Running", now_, "", "", h.irreversible});
+      e = &st().hooks.front();
+    }
+    auto it = o_.jobs.find(job);
+    if (it == o_.jobs.end()) {
+      if (before == "Succeeded" || before == "Failed") {
+        // Finished and since deleted: what status recorded stands; never run again.
+      } else {
+        act(Action::Kind::kCreate, kJobs, job, withAppliedHash(desiredJob(r_, kind, h, ctx, job)),
+            "run " + what + " for revision " + ctx.revision);
+        if (before.empty()) {
+          event("Normal", "HookStarted", "started " + what + " for revision " + ctx.revision);
+        }
+        e->phase = "Running";
+      }
+    } else if (!it->second.owned) {
+      e->phase = "Failed";
+      e->message = "Job " + job + " exists but is not owned by BlueGreenRelease " + r_.name +
+                   "; the operator never runs a hook under a foreign Job: delete that Job";
+      if (e->finish_time.empty()) e->finish_time = now_;
+    } else {
+      const JobView& j = it->second;
+      if (!j.start_time.empty() && before.empty()) e->start_time = j.start_time;
+      if (j.phase == JobView::Phase::kSucceeded) {
+        e->phase = "Succeeded";
+        e->finish_time = j.finish_time.empty() ? now_ : j.finish_time;
+        e->message.clear();
+      } else if (j.phase == JobView::Phase::kFailed) {
+        e->phase = "Failed";
+        e->finish_time = j.finish_time.empty() ? now_ : j.finish_time;
+        // Keep a message read with the pods; a later read may find them gone.
+        if (e->message.empty() || before != "Failed") e->message = j.failure;
+      } else {
+        e->phase = "Running";
+      }
+    }
+    if (e->phase == "Running") return {HookState::kWaiting, "running " + what, job};
+    if (e->phase == "Failed") {
+      std::string msg = what + " failed for revision " + ctx.revision + ": " + e->message;
+      if (before != "Failed") event("Warning", "HookFailed", msg);
+      return {HookState::kFailed, msg, job};
+    }
+    if (before != "Succeeded") event("Normal", "HookSucceeded", what + " succeeded for revision " + ctx.revision);
+  }
+  return {};
+}
+
+std::string Planner::hookFailure(const std::string& revision) const {
+  for (const auto& e : st().hooks) {
+    if (e.revision != revision || e.phase != "Failed" || e.kind == api::toString(api::HookKind::kOnRollback)) {
+      continue;
+    }
+    bool made_good = false;
+    for (const auto& o : st().hooks) {
+      made_good = made_good || (o.revision == revision && o.kind == e.kind && o.name == e.name && o.phase == "Succeeded");
+    }
+    if (!made_good) return e.kind + " hook " + e.name + " (Job " + e.job + ") failed for revision " + revision + ": " + e.message;
+  }
+  return "";
+}
+
+std::string Planner::irreversibleDone(const std::string& revision) const {
+  for (const auto& e : st().hooks) {
+    if (e.revision == revision && e.irreversible && e.phase == "Succeeded") return e.name;
+  }
+  return "";
+}
+
+// Going to `revision` is a rollback when it served before the live revision
+// did. A revision traffic left because its own postSwitch hook failed is not
+// older: going there again is a retry.
+bool Planner::olderRevision(const std::string& revision, const std::string& live) const {
+  const auto& h = r_.status.history;
+  if (h.size() >= 2 && h[0].reason == "HookRollback" && h[1].revision == revision) return false;
+  bool past_live = false;
+  for (const auto& e : h) {
+    if (past_live && e.revision == revision) return true;
+    past_live = past_live || e.revision == live;
+  }
+  return false;
+}
+
+// Irreversible hooks between the live revision and `target` (going back in
+// history): the first revision whose hook succeeded and that no override
+// annotation names, with the hook.
+std::optional<std::pair<std::string, std::string>> Planner::irreversibleOnTheWay(const std::string& target) const {
+  for (const auto& e : r_.status.history) {
+    if (e.revision == target) break;
+    const std::string hook = irreversibleDone(e.revision);
+    if (!hook.empty() && r_.allow_rollback_request != e.revision) return std::pair{e.revision, hook};
+  }
+  return std::nullopt;
+}
+
+std::optional<Planner::HookResult> Planner::rollbackHooks(Color active) {
+  const auto& h = st().history;
+  if (h.size() < 2 || h[0].to != api::toString(active) || (h[0].reason != "Rollback" && h[0].reason != "HookRollback")) {
+    return std::nullopt;
+  }
+  auto left = api::parseColor(h[0].from);
+  if (!left) return std::nullopt;
+  const DeploymentView& d = dep(*left);
+  // The color left must still hold the revision it served (it keeps its
+  // template until a new release is deployed into it).
+  if (!d.exists() || d.revision != h[1].revision || h[1].to != h[0].from) return std::nullopt;
+  if (d.hooks.on_rollback.empty()) return std::nullopt;
+  HookResult res = runHooks(api::HookKind::kOnRollback, d.hooks.on_rollback,
+                            HookContext{*left, d.revision, h[0].revision, d.image});
+  // The person looked at the database and says it is fine to go on.
+  if (res.state == HookState::kFailed && !r_.acknowledge_request.empty() && r_.acknowledge_request == res.job) {
+    return HookResult{};
+  }
+  if (res.state == HookState::kFailed) {
+    res.message += "; traffic stays on " + std::string(api::toString(active)) +
+                   "; the database state is unknown: no new release starts until you check it and run kubectl annotate bgr " +
+                   r_.name + " " + api::kAnnotationAcknowledge + "=" + res.job + " --overwrite";
+  }
+  return res;
+}
+
+void Planner::hookVerdict(Verdict& v, const HookResult& res, const std::string& waiting_for) {
+  if (res.state == HookState::kWaiting) {
+    v.stage = Stage::kRunningHook;
+    v.reconciling = true;
+    v.reconciling_reason = "RunningHook";
+    v.ready_reason = "RunningHook";
+    v.stalled = false;
+    v.message = res.message + waiting_for;
+  } else if (res.state == HookState::kFailed) {
+    v.stage = Stage::kFailed;
+    v.reconciling = false;
+    v.stalled = true;
+    v.stalled_reason = "HookFailed";
+    v.ready_reason = "HookFailed";
+    v.message = res.message;
+  }
+}
+
+void Planner::refuseRollback(Verdict& v, const std::string& left, const std::string& hook, const std::string& what) {
+  v.stage = Stage::kFailed;
+  v.reconciling = false;
+  v.stalled = true;
+  v.stalled_reason = "RollbackRefused";
+  v.ready_reason = "RollbackRefused";
+  v.message = what + " refused: the irreversible hook " + hook + " of revision " + left +
+              " succeeded, so the older revision may not find the data it needs; traffic stays on revision " + left +
+              "; to go back anyway: kubectl annotate bgr " + r_.name + " " + api::kAnnotationAllowRollback + "=" + left +
+              " --overwrite";
+  if (r_.status.message != v.message) event("Warning", "RollbackRefused", v.message);
+}
+
+std::set<std::string> Planner::keptRevisions() const {
+  std::set<std::string> keep{revision_, dep(Color::kBlue).revision, dep(Color::kGreen).revision};
+  std::size_t distinct = 0;
+  std::set<std::string> seen;
+  for (const auto& h : st().history) {
+    if (seen.insert(h.revision).second && ++distinct > kKeepHookRevisions) break;
+    keep.insert(h.revision);
+  }
+  keep.erase("");
+  return keep;
+}
+
+// Finished Jobs of revisions no longer kept go (their pods with them), and
+// status keeps at most kMaxHookStatus runs, never dropping a kept revision's.
+void Planner::pruneHooks() {
+  const std::set<std::string> keep = keptRevisions();
+  for (const auto& [name, j] : o_.jobs) {
+    if (!j.owned || !j.finished() || keep.count(j.revision)) continue;
+    act(Action::Kind::kDelete, kJobs, name,
+        json{{"uid", j.object->value("/metadata/uid"_json_pointer, std::string())}, {"propagationPolicy", "Background"}},
+        "delete finished hook Job of revision " + j.revision + " (hooks are kept for the last " +
+            std::to_string(kKeepHookRevisions) + " revisions)");
+  }
+  auto& hs = st().hooks;
+  for (std::size_t i = hs.size(); i-- > 0 && hs.size() > api::kMaxHookStatus;) {
+    if (!keep.count(hs[i].revision)) hs.erase(hs.begin() + static_cast<std::ptrdiff_t>(i));
+  }
 }
 
 void Planner::initial() {
@@ -408,9 +655,16 @@ void Planner::initial() {
                 " is promotable; to route it there: kubectl annotate bgr " + r_.name + " " +
                 api::kAnnotationPromote + "=" + revision_ + " --overwrite";
   } else if (promotable) {
-    switchTo(target, std::nullopt, "Initial");
-    v.stage = Stage::kSwitching;
-    v.message = "routing " + traefik::mainMatch(r_) + " to " + api::toString(target);
+    const HookResult pre = runHooks(api::HookKind::kPreSwitch, spec_.hooks.pre_switch,
+                                    HookContext{target, revision_, "", dep(target).image});
+    if (pre.state == HookState::kDone) {
+      switchTo(target, std::nullopt, "Initial");
+      v.stage = Stage::kSwitching;
+      v.message = "routing " + traefik::mainMatch(r_) + " to " + api::toString(target);
+    } else {
+      hookVerdict(v, pre, "; " + traefik::mainMatch(r_) + " is routed to " + api::toString(target) +
+                              " once the preSwitch hooks succeeded");
+    }
   } else if (reached(st().release_start_time, spec_.progress_deadline_seconds) && !promotable) {
     v.stage = Stage::kFailed;
     v.stalled = true;
@@ -475,7 +729,40 @@ void Planner::settle(Color active) {
   if (switched_away && confirmed && st().scale_down_at.empty()) {
     st().scale_down_at = stamp(*core::parseRfc3339(st().traffic_confirmed_time) + Seconds(delay));
   }
-  const bool warm = switched_away && (!confirmed || !reached(st().traffic_confirmed_time, delay));
+  // Hooks after a switch: the onRollback hooks of a revision traffic left, or
+  // the postSwitch hooks of the one it went to (the old color stays at full
+  // size until they succeeded; a failure switches back at once).
+  std::optional<HookResult> hook;
+  std::string hook_note;
+  bool hold_warm = false;
+  if (auto rb = rollbackHooks(active)) {
+    if (rb->state != HookState::kDone) hook = rb;
+  } else if (switched_away && confirmed && h.front().revision == revision_ && h.front().reason != "Rollback" &&
+             h.front().reason != "HookRollback" && !spec_.hooks.post_switch.empty()) {
+    HookResult post = runHooks(api::HookKind::kPostSwitch, spec_.hooks.post_switch,
+                               HookContext{active, revision_, dep(idle).revision, dep(active).image});
+    if (post.state == HookState::kWaiting) {
+      hold_warm = true;
+      hook_note = "; " + std::string(api::toString(idle)) + " stays at full size until it succeeded";
+      hook = post;
+    } else if (post.state == HookState::kFailed) {
+      hold_warm = true;
+      const std::string irreversible = irreversibleDone(revision_);
+      if (!irreversible.empty() && r_.allow_rollback_request != revision_) {
+        post.message += "; switching back to " + std::string(api::toString(idle)) + " refused: the irreversible hook " +
+                        irreversible + " of revision " + revision_ +
+                        " succeeded; traffic stays on " + api::toString(active) + "; to switch back anyway: kubectl annotate bgr " +
+                        r_.name + " " + api::kAnnotationAllowRollback + "=" + revision_ + " --overwrite";
+        if (r_.status.message != post.message) event("Warning", "RollbackRefused", post.message);
+      } else if (dep(idle).exists() && !dep(idle).revision.empty()) {
+        switchTo(idle, active, "HookRollback", dep(idle).revision);
+        post.message += "; traffic switched back to " + std::string(api::toString(idle)) + " (revision " +
+                        dep(idle).revision + ")";
+      }
+      hook = post;
+    }
+  }
+  const bool warm = hold_warm || (switched_away && (!confirmed || !reached(st().traffic_confirmed_time, delay)));
   // Until the warm window ends the release is still in flight: neither color
   // shrinks (the new one keeps the size the old one had, the old one stays a
   // full-size rollback target). Then spec.replicas rules, down included.
@@ -536,6 +823,7 @@ void Planner::settle(Color active) {
     v.message = std::string(api::toString(active)) + " serves revision " + revision_ + " at " +
                 std::to_string(spec_.replicas) + " replicas";
   }
+  if (hook) hookVerdict(v, *hook, hook_note);
   finish(v);
 }
 
@@ -557,6 +845,17 @@ void Planner::inFlight(Color active) {
   Verdict v;
   v.reconciling = true;
   v.ready_reason = "ReleaseInProgress";
+
+  // Traffic went back to this color: the down step of the revision it left
+  // comes first, and a failed one blocks every new release until acknowledged.
+  if (auto rb = rollbackHooks(active); rb && rb->state != HookState::kDone) {
+    hookVerdict(v, *rb, rb->state == HookState::kWaiting
+                            ? "; traffic is back on " + std::string(api::toString(active)) + "; revision " + revision_ +
+                                  " waits for it"
+                            : "");
+    finish(v);
+    return;
+  }
 
   if (r_.abort_request == revision_) {
     scaleTo(preview, spec_.standby_replicas, "abort");
@@ -595,7 +894,17 @@ void Planner::inFlight(Color active) {
   }
 
   const bool promote_requested = r_.promote_request == revision_;
-  const bool was_failed = old_stage == api::toString(Stage::kFailed) && !fresh;
+  // A revision that missed its deadline stays failed; one a hook failed or a
+  // refused rollback stopped is judged by its hooks below instead.
+  const api::Condition* stalled_before = r_.status.condition(api::kCondStalled);
+  const bool hook_stall = stalled_before && stalled_before->status == "True" &&
+                          (stalled_before->reason == "HookFailed" || stalled_before->reason == "RollbackRefused");
+  const bool was_failed = old_stage == api::toString(Stage::kFailed) && !fresh && !hook_stall;
+  // Back to a revision that served before the live one: its preSwitch hooks
+  // ran when it was first released; the live one's onRollback runs after.
+  const bool back = olderRevision(revision_, dep(active).revision);
+  const std::string hook_failure = hookFailure(revision_);
+  const auto irreversible = back ? irreversibleOnTheWay(revision_) : std::nullopt;
   const bool deadline = reached(st().release_start_time, spec_.progress_deadline_seconds);
   v.preview_ready = promotable;
   v.preview_reason = promotable ? "Promotable" : "NotReady";
@@ -606,7 +915,19 @@ void Planner::inFlight(Color active) {
                       (o_.preview_servable == false ? "; " + o_.preview_servable_problem : "") +
                       (tcp::switchHold(o_, preview).empty() ? "" : "; " + tcp::switchHold(o_, preview));
 
-  if ((was_failed || (deadline && !promotable)) && !promote_requested) {
+  if (!hook_failure.empty() && !promote_requested) {
+    v.stage = Stage::kFailed;
+    v.reconciling = false;
+    v.stalled = true;
+    v.stalled_reason = "HookFailed";
+    v.ready_reason = "HookFailed";
+    v.message = hook_failure + "; traffic stays on " + api::toString(active) + ", " + api::toString(preview) +
+                " is kept for inspection; to retry the hook: kubectl annotate bgr " + r_.name + " " +
+                api::kAnnotationPromote + "=" + revision_ + " --overwrite, or change spec.template";
+  } else if (irreversible) {
+    refuseRollback(v, irreversible->first, irreversible->second,
+                   "rollback from revision " + dep(active).revision + " to " + revision_);
+  } else if ((was_failed || (deadline && !promotable)) && !promote_requested) {
     v.stage = Stage::kFailed;
     v.reconciling = false;
     v.stalled = true;
@@ -617,9 +938,21 @@ void Planner::inFlight(Color active) {
                 "s; traffic stays on " + api::toString(active) + "; " + v.preview_message;
     if (old_stage != api::toString(Stage::kFailed)) event("Warning", "Failed", v.message);
   } else if (promotable && (spec_.auto_promote || promote_requested)) {
-    switchTo(preview, active, rollback ? "Rollback" : "Promoted");
-    v.stage = Stage::kSwitching;
-    v.message = "switching " + traefik::mainMatch(r_) + " to " + api::toString(preview);
+    const HookResult pre = back ? HookResult{}
+                                : runHooks(api::HookKind::kPreSwitch, spec_.hooks.pre_switch,
+                                           HookContext{preview, revision_, dep(active).revision, dep(preview).image});
+    if (pre.state == HookState::kDone) {
+      switchTo(preview, active, back ? "Rollback" : "Promoted");
+      v.stage = Stage::kSwitching;
+      v.message = "switching " + traefik::mainMatch(r_) + " to " + api::toString(preview);
+    } else {
+      hookVerdict(v, pre, pre.state == HookState::kWaiting
+                              ? "; traffic stays on " + std::string(api::toString(active)) + " until the preSwitch hooks succeeded"
+                              : "; traffic stays on " + std::string(api::toString(active)) + ", " +
+                                    api::toString(preview) + " is kept for inspection; to retry the hook: kubectl annotate bgr " +
+                                    r_.name + " " + api::kAnnotationPromote + "=" + revision_ +
+                                    " --overwrite, or change spec.template");
+    }
   } else if (promotable) {
     v.stage = Stage::kAwaitingPromotion;
     v.reconciling_reason = "AwaitingPromotion";
@@ -668,6 +1001,13 @@ void Planner::finish(Verdict v) {
                v.stalled ? v.message : "", g, cond_now_);
   setCondition(c, api::kCondPreviewReady, v.preview_ready, v.preview_reason, v.preview_message, g,
                cond_now_);
+  if (!spec_.hooks.empty() || !st().hooks.empty()) {
+    const bool hook_failed = v.stalled && (v.stalled_reason == "HookFailed" || v.stalled_reason == "RollbackRefused");
+    const bool running = v.stage == Stage::kRunningHook;
+    setCondition(c, api::kCondHooksSucceeded, !hook_failed && !running,
+                 hook_failed ? v.stalled_reason : running ? "Running" : "Succeeded",
+                 hook_failed || running ? v.message : "every hook that ran succeeded", g, cond_now_);
+  }
   const bool on_current = !st().active_revision.empty() && st().active_revision == revision_;
   setCondition(c, api::kCondTrafficSwitched, on_current || p_.switched,
                on_current ? "OnCurrentRevision" : p_.switched ? "Switched" : "OnPreviousRevision",
@@ -841,6 +1181,7 @@ Plan Planner::run() {
   }
   // Last: the database route follows the main route as this plan leaves it.
   if (spec_.tcp && (switched_to_ || active)) ensureTcpRoute(switched_to_ ? *switched_to_ : *active);
+  pruneHooks();
   return std::move(p_);
 }
 

@@ -13,12 +13,14 @@
 namespace bgo::bluegreen {
 
 struct Action {
-  enum class Kind { kApply, kMergePatch, kJsonPatch, kDelete };
+  // kCreate: a fixed-name object created once and never updated (hook Jobs);
+  // AlreadyExists means it was created before and is read instead.
+  enum class Kind { kApply, kMergePatch, kJsonPatch, kDelete, kCreate };
   Kind kind = Kind::kApply;
   core::Gvr gvr;
   std::string ns;
   std::string name;
-  json body;            // kDelete: {"uid": ...}, the object that may be deleted
+  json body;            // kDelete: {"uid": ..., "propagationPolicy"?: ...}, the object that may be deleted
   std::string why;  // for logs: "deploy revision 8a01e2 to green at 3 replicas"
 };
 
@@ -45,5 +47,8 @@ json desiredBudget(const api::Release& r, Color c);  // needs spec.podDisruption
 // The label selector of a color's pods, as the scale subresource serves it.
 std::string colorSelector(const api::Release& r, Color c);
 json ownedMeta(const api::Release& r, std::optional<Color> c);
+// Finished hook Jobs are kept for the revisions of the colors, the release's
+// own and the last kKeepHookRevisions switched to; older ones are deleted.
+inline constexpr std::size_t kKeepHookRevisions = 3;
 
 }  // namespace bgo::bluegreen

@@ -14,7 +14,9 @@ using core::gvrs::kDeployments;
 using core::gvrs::kEndpointSlices;
 using core::gvrs::kIngressRoutes;
 using core::gvrs::kIngressRouteTcps;
+using core::gvrs::kJobs;
 using core::gvrs::kPodDisruptionBudgets;
+using core::gvrs::kPods;
 using core::gvrs::kServices;
 
 Reconciler::Reconciler(const ObjectReader& cache, kube::KubeClient& client,
@@ -60,6 +62,9 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
           viewDatabase(cache_.get(kServices, r.ns, b.service), b.port,
                        cache_.listByLabel(kEndpointSlices, r.ns, "kubernetes.io/service-name", b.service));
     }
+  }
+  for (const auto& job : cache_.listByLabel(kJobs, r.ns, api::kLabelRelease, r.name)) {
+    if (job) o.jobs[job->value("/metadata/name"_json_pointer, std::string())] = viewJob(job, r.uid);
   }
   return o;
 }
@@ -192,11 +197,71 @@ core::Status Reconciler::readMisses(Observed& o) {
   return {};
 }
 
+namespace {
+// "container migrate exited 1 (Error): boom" from the first pod of the Job
+// with a container that terminated unsuccessfully.
+std::string terminationMessage(const json& pods) {
+  for (const auto& pod : pods.value("items", json::array())) {
+    const json& st = pod.value("status", json::object());
+    for (const char* list : {"containerStatuses", "initContainerStatuses"}) {
+      for (const auto& cs : st.value(list, json::array())) {
+        const json& t = cs.value("state", json::object()).value("terminated", json());
+        if (!t.is_object() || t.value("exitCode", 0) == 0) continue;
+        std::string msg = "container " + cs.value("name", "") + " exited " + std::to_string(t.value("exitCode", 0));
+        if (const std::string reason = t.value("reason", ""); !reason.empty()) msg += " (" + reason + ")";
+        if (std::string m = t.value("message", ""); !m.empty()) {
+          while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+          if (m.size() > 1024) m = "..." + m.substr(m.size() - 1024);
+          msg += ": " + m;
+        }
+        return msg;
+      }
+    }
+  }
+  return "";
+}
+}  // namespace
+
+core::Status Reconciler::readHookFailures(Observed& o) {
+  const api::Release& r = o.release();
+  for (auto& [name, v] : o.jobs) {
+    if (!v.owned || v.phase != JobView::Phase::kFailed) continue;
+    bool recorded = false;
+    for (const auto& h : r.status.hooks) recorded = recorded || (h.job == name && h.phase == "Failed");
+    if (recorded) continue;
+    kube::ListOptions opts;
+    opts.label_selector = "job-name=" + name;
+    auto pods = client_.list(kPods, r.ns, opts);
+    if (!pods) return core::fail(pods.error());
+    v = viewJob(v.object, r.uid, terminationMessage(*pods));
+  }
+  return {};
+}
+
 core::Status Reconciler::execute(const core::ObjectKey& key, const Action& a) {
+  if (a.kind == Action::Kind::kCreate) {
+    log_->info("[{}] create {}/{}: {}", key.str(), a.gvr.resource, a.name, a.why);
+    kube::WriteOptions opts;
+    opts.field_manager = api::kFieldManager;
+    auto res = client_.create(a.gvr, a.ns, a.body, opts);
+    // Created before (a lagging cache, a restart, another replica): it ran or
+    // runs already; the next reconcile reads it. Never created twice.
+    if (!res && res.error().is(core::ErrorCode::kAlreadyExists)) {
+      log_->info("[{}] {}/{} exists already; reading it instead", key.str(), a.gvr.resource, a.name);
+      return {};
+    }
+    if (!res) {
+      core::Error e = res.error();
+      e.message = a.gvr.resource + "/" + a.name + ": " + e.message;
+      return core::fail(e);
+    }
+    return {};
+  }
   if (a.kind == Action::Kind::kDelete) {
     log_->info("[{}] delete {}/{}: {}", key.str(), a.gvr.resource, a.name, a.why);
     kube::DeleteOptions del;
     del.precondition_uid = a.body.value("uid", "");
+    del.propagation_policy = a.body.value("propagationPolicy", "");
     auto st = client_.remove(a.gvr, a.ns, a.name, del);
     if (!st && !st.error().is(core::ErrorCode::kNotFound)) {
       core::Error e = st.error();
@@ -215,7 +280,8 @@ core::Status Reconciler::execute(const core::ObjectKey& key, const Action& a) {
       break;
     case Action::Kind::kMergePatch: type = kube::PatchType::kMerge; break;
     case Action::Kind::kJsonPatch: type = kube::PatchType::kJson; break;
-    case Action::Kind::kDelete: break;  // handled above
+    case Action::Kind::kDelete:
+    case Action::Kind::kCreate: break;  // handled above
   }
   log_->info("[{}] {} {}/{}: {}", key.str(), a.kind == Action::Kind::kApply ? "apply" : "patch",
              a.gvr.resource, a.name, a.why);
@@ -312,6 +378,11 @@ core::Result<ReconcileOutcome> Reconciler::reconcile(const core::ObjectKey& key)
   if (auto st = readMisses(*observed); !st) {
     core::Error e = st.error();
     e.message = "reading objects missing from the cache: " + e.message;
+    return core::fail(e);
+  }
+  if (auto st = readHookFailures(*observed); !st) {
+    core::Error e = st.error();
+    e.message = "reading the pods of a failed hook Job: " + e.message;
     return core::fail(e);
   }
   askTraefik(*observed);

@@ -59,6 +59,9 @@ class Reconciler {
   // API server, so someone else's object with our name is seen (and refused).
   core::Status readMisses(Observed& o);
   void releaseGone(const core::ObjectKey& key);
+  // For a failed hook Job not yet recorded as failed: the failing container's
+  // termination message, read from the Job's pods (not cached: rarely needed).
+  core::Status readHookFailures(Observed& o);
 
   // After a status write the cache must move past the resourceVersion the
   // plan was made from before the next plan: status carries the switch history

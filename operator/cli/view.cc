@@ -390,7 +390,10 @@ std::string renderPlan(const json& release, const bluegreen::Plan& p) {
     out += "  writes   " + std::to_string(p.actions.size()) + "\n";
     int i = 0;
     for (const auto& a : p.actions) {
-      const char* verb = a.kind == bluegreen::Action::Kind::kApply ? "apply" : "patch";
+      const char* verb = a.kind == bluegreen::Action::Kind::kApply    ? "apply"
+                         : a.kind == bluegreen::Action::Kind::kCreate ? "create"
+                         : a.kind == bluegreen::Action::Kind::kDelete ? "delete"
+                                                                      : "patch";
       out += "    " + std::to_string(++i) + ". " + verb + " " + a.gvr.resource + "/" + a.name + ": " + a.why + "\n";
     }
   }

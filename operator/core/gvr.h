@@ -27,6 +27,7 @@ inline const Gvr kNamespaces{"", "v1", "namespaces", false};
 inline const Gvr kEvents{"", "v1", "events", true};
 inline const Gvr kEndpointSlices{"discovery.k8s.io", "v1", "endpointslices", true};
 inline const Gvr kPodDisruptionBudgets{"policy", "v1", "poddisruptionbudgets", true};
+inline const Gvr kJobs{"batch", "v1", "jobs", true};
 inline const Gvr kLeases{"coordination.k8s.io", "v1", "leases", true};
 inline const Gvr kIngressRoutes{"traefik.io", "v1alpha1", "ingressroutes", true};
 inline const Gvr kIngressRouteTcps{"traefik.io", "v1alpha1", "ingressroutetcps", true};

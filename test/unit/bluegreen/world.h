@@ -138,6 +138,11 @@ class World {
                                                         {std::make_shared<const json>(slice)});
       }
     }
+    for (const auto& [key, obj] : objects_) {
+      if (key.rfind("Job/", 0) != 0) continue;
+      const std::string name = key.substr(4);
+      o.jobs[name] = viewJob(std::make_shared<const json>(obj), uid, termination.count(name) ? termination.at(name) : "");
+    }
     return o;
   }
 
@@ -148,6 +153,17 @@ class World {
       ++writes;
       if (a.kind == Action::Kind::kDelete) {
         objects_.erase(kindOf(a) + "/" + a.name);
+        deleted.push_back(kindOf(a) + "/" + a.name + " " + a.body.value("propagationPolicy", ""));
+        continue;
+      }
+      if (a.kind == Action::Kind::kCreate) {
+        // A fixed name: AlreadyExists leaves the object as it is.
+        const std::string key = kindOf(a) + "/" + a.name;
+        if (!objects_.count(key)) {
+          objects_[key] = a.body;
+          objects_[key]["metadata"]["creationTimestamp"] = core::formatRfc3339(now);
+          ++creates[key];
+        }
         continue;
       }
       const std::string key = a.body.is_object() && a.body.contains("kind") && a.kind == Action::Kind::kApply
@@ -173,6 +189,7 @@ class World {
           obj = obj.patch(a.body);
           break;
         case Action::Kind::kDelete:
+        case Action::Kind::kCreate:
           break;
       }
       if (key.rfind("Deployment/", 0) == 0) {
@@ -206,6 +223,34 @@ class World {
   }
 
   void advance(std::chrono::seconds d) { now += d; }
+
+  // The Job controller: finishes a Job (Complete, or Failed with `reason`),
+  // and the failing container's termination message the reconciler would read.
+  void finishJob(const std::string& name, bool ok, const std::string& reason = "BackoffLimitExceeded",
+                 const std::string& container_message = "") {
+    json& j = objects_.at("Job/" + name);
+    const std::string t = core::formatRfc3339(now);
+    j["status"] = ok ? json{{"succeeded", 1},
+                            {"completionTime", t},
+                            {"conditions", json::array({{{"type", "Complete"}, {"status", "True"}, {"lastTransitionTime", t}}})}}
+                     : json{{"failed", 1},
+                            {"conditions", json::array({{{"type", "Failed"},
+                                                         {"status", "True"},
+                                                         {"reason", reason},
+                                                         {"message", "Job has reached the specified backoff limit"},
+                                                         {"lastTransitionTime", t}}})}};
+    if (!container_message.empty()) termination[name] = container_message;
+  }
+  std::vector<std::string> jobs() const {
+    std::vector<std::string> out;
+    for (const auto& [key, _] : objects_) {
+      if (key.rfind("Job/", 0) == 0) out.push_back(key.substr(4));
+    }
+    return out;
+  }
+  std::map<std::string, int> creates;       // "Job/name" -> times created
+  std::vector<std::string> deleted;         // "Kind/name propagationPolicy"
+  std::map<std::string, std::string> termination;
 
   std::string mainRouteService() const {
     auto it = objects_.find("IngressRoute/shop");
@@ -246,6 +291,7 @@ class World {
     if (a.gvr.resource == "services") return "Service";
     if (a.gvr.resource == "poddisruptionbudgets") return "PodDisruptionBudget";
     if (a.gvr.resource == "ingressroutetcps") return "IngressRouteTCP";
+    if (a.gvr.resource == "jobs") return "Job";
     return "IngressRoute";
   }
   json release_;
