@@ -67,12 +67,15 @@ check_operator_rbac() { # namespace serviceaccount [watched-namespace]
     "list ingressroutetcps.traefik.io ${all[*]}" "watch ingressroutetcps.traefik.io ${all[*]}"
     "get ingressroutetcps.traefik.io -n $appns" "create ingressroutetcps.traefik.io -n $appns"
     "patch ingressroutetcps.traefik.io -n $appns"
+    "list jobs.batch ${all[*]}" "watch jobs.batch ${all[*]}" "get jobs.batch -n $appns" "create jobs.batch -n $appns"
+    "delete jobs.batch -n $appns" "get pods -n $appns" "list pods ${all[*]}"
     "create events -n $appns" "patch events -n $appns" "create events.events.k8s.io -n $appns"
     "get leases.coordination.k8s.io -n $ns" "create leases.coordination.k8s.io -n $ns" "update leases.coordination.k8s.io -n $ns"
   )
   denied=(
     "get secrets -n $ns" "list secrets -A" "watch secrets -A" "get secrets -n $appns" "list secrets -n kube-system"
-    "list configmaps -A" "get pods -n $appns" "list pods -A" "create pods -n $appns"
+    "list configmaps -A" "create pods -n $appns" "delete pods -n $appns" "get pods/log -n $appns"
+    "patch jobs.batch -n $appns" "update jobs.batch -n $appns" "deletecollection jobs.batch -n $appns"
     "delete deployments.apps -n $appns" "delete services -n $appns" "delete ingressroutes.traefik.io -n $appns"
     "delete ingressroutetcps.traefik.io -n $appns" "update ingressroutetcps.traefik.io -n $appns"
     "list ingressrouteudps.traefik.io -A"
