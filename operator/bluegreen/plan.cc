@@ -194,7 +194,7 @@ class Planner {
   std::optional<std::pair<std::string, std::string>> irreversibleOnTheWay(const std::string& target) const;
   std::set<std::string> keptRevisions() const;
   void pruneHooks();
-  void hookVerdict(Verdict& v, const HookResult& res, const std::string& waiting_for);
+  void hookVerdict(Verdict& v, const HookResult& res, const std::string& note);
   void refuseRollback(Verdict& v, const std::string& left, const std::string& hook, const std::string& what);
   bool gate(Color c, int32_t want, bool warm_rollback);
   void settle(Color active);
@@ -501,18 +501,17 @@ std::string Planner::irreversibleDone(const std::string& revision) const {
   return "";
 }
 
-// Going to `revision` is a rollback when it served before the live revision
-// did. A revision traffic left because its own postSwitch hook failed is not
-// older: going there again is a retry.
+// Going to `revision` is a rollback when it was first switched to before the
+// live revision was (history is newest first: a larger last index is older).
+// Going forward again to a revision that was rolled back from is no rollback.
 bool Planner::olderRevision(const std::string& revision, const std::string& live) const {
   const auto& h = r_.status.history;
-  if (h.size() >= 2 && h[0].reason == "HookRollback" && h[1].revision == revision) return false;
-  bool past_live = false;
-  for (const auto& e : h) {
-    if (past_live && e.revision == revision) return true;
-    past_live = past_live || e.revision == live;
+  std::optional<std::size_t> first_target, first_live;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (h[i].revision == revision) first_target = i;
+    if (h[i].revision == live) first_live = i;
   }
-  return false;
+  return first_target && first_live && *first_target > *first_live;
 }
 
 // Irreversible hooks between the live revision and `target` (going back in
@@ -553,21 +552,21 @@ std::optional<Planner::HookResult> Planner::rollbackHooks(Color active) {
   return res;
 }
 
-void Planner::hookVerdict(Verdict& v, const HookResult& res, const std::string& waiting_for) {
+void Planner::hookVerdict(Verdict& v, const HookResult& res, const std::string& note) {
   if (res.state == HookState::kWaiting) {
     v.stage = Stage::kRunningHook;
     v.reconciling = true;
     v.reconciling_reason = "RunningHook";
     v.ready_reason = "RunningHook";
     v.stalled = false;
-    v.message = res.message + waiting_for;
+    v.message = res.message + note;
   } else if (res.state == HookState::kFailed) {
     v.stage = Stage::kFailed;
     v.reconciling = false;
     v.stalled = true;
     v.stalled_reason = "HookFailed";
     v.ready_reason = "HookFailed";
-    v.message = res.message;
+    v.message = res.message + note;
   }
 }
 

@@ -134,6 +134,32 @@ Error conflictModified(const Gvr& g, const std::string& name) {
 }
 Error badRequest(std::string msg) { return Error::make(ErrorCode::kBadRequest, std::move(msg), 400); }
 Error invalid(std::string msg) { return Error::make(ErrorCode::kInvalid, std::move(msg), 422); }
+
+// The API server's rules for a Job's finishing conditions (the Job controller
+// sets the interim condition first): a test that fakes the controller must
+// write what the controller writes, or it passes here and fails on a plane.
+std::optional<Error> jobStatusError(const std::string& name, const json& status) {
+  auto isTrue = [&](const char* type) {
+    for (const auto& c : status.value("conditions", json::array())) {
+      if (c.is_object() && c.value("type", "") == type && c.value("status", "") == "True") return true;
+    }
+    return false;
+  };
+  const std::string head = "Job.batch \"" + name + "\" is invalid: ";
+  if (isTrue("Complete") && !isTrue("SuccessCriteriaMet")) {
+    return invalid(head + "status.conditions: Invalid value: cannot set Complete=True condition without the SuccessCriteriaMet=true condition");
+  }
+  if (isTrue("Failed") && !isTrue("FailureTarget")) {
+    return invalid(head + "status.conditions: Invalid value: cannot set Failed=True condition without the FailureTarget=true condition");
+  }
+  if (isTrue("Complete") && !status.contains("completionTime")) {
+    return invalid(head + "status.completionTime: Required value: completionTime is required for Complete jobs");
+  }
+  if ((isTrue("Complete") || isTrue("Failed")) && !status.contains("startTime")) {
+    return invalid(head + "status.startTime: Required value: startTime is required for finished job");
+  }
+  return std::nullopt;
+}
 Error expired(std::string msg) { return Error::make(ErrorCode::kGone, std::move(msg), 410); }
 
 json statusObject(const Error& e, const std::string& reason) {
@@ -460,6 +486,9 @@ struct FakeKubeClient::State {
       res = old;
       if (cand.contains("status")) res["status"] = cand["status"];
       else res.erase("status");
+      if (g.group == "batch" && g.resource == "jobs") {
+        if (auto e = jobStatusError(metaStr(old, "name"), res.value("status", json::object()))) return fail(*e);
+      }
     } else {
       res = cand;
       if (hasStatus(g)) {

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "operator/api/v1alpha1/revision.h"
+#include "operator/bluegreen/hooks.h"
 #include "operator/bluegreen/reconciler.h"
 #include "operator/testing/builders.h"
 #include "operator/testing/fake_kube_client.h"
@@ -29,6 +30,7 @@ class ClientReader final : public ObjectReader {
  public:
   explicit ClientReader(kube::KubeClient& c) : c_(c) {}
   std::shared_ptr<const json> pinned_release;  // simulates a cache that lags behind
+  bool hide_jobs = false;                      // a Jobs cache that has not seen a create yet
   // Like the operator's informers: Deployments and Services only when labelled
   // managed-by bluegreen-operator.
   bool only_ours = false;
@@ -48,6 +50,7 @@ class ClientReader final : public ObjectReader {
   std::vector<std::shared_ptr<const json>> listByLabel(const core::Gvr& gvr, const std::string& ns,
                                                        const std::string& key,
                                                        const std::string& value) const override {
+    if (hide_jobs && gvr == core::gvrs::kJobs) return {};
     kube::ListOptions o;
     o.label_selector = key + "=" + value;
     return items(gvr, ns, o);
@@ -476,6 +479,136 @@ TEST_F(ReconcilerTest, ANewSpecReplicasResizesTheLiveDeploymentAndTheScaleStatus
   status = (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"];
   EXPECT_EQ(status["replicas"], 5);
   EXPECT_EQ(status["stage"], "Stable");
+}
+
+
+// --- hooks -----------------------------------------------------------------------------------------
+
+// Plays the Job controller: the conditions it writes, in the order the API
+// server requires (FakeKubeClient enforces the same rules).
+void finishJob(FakeKubeClient& fake, const std::string& name, bool ok) {
+  const std::string t = "2026-01-01T00:00:00Z";
+  auto cond = [&](const char* type, const char* reason) {
+    return json{{"type", type}, {"status", "True"}, {"reason", reason}, {"message", "Job has reached the specified backoff limit"},
+                {"lastTransitionTime", t}};
+  };
+  json status = ok ? json{{"startTime", t}, {"completionTime", t}, {"succeeded", 1},
+                          {"conditions", json::array({cond("SuccessCriteriaMet", "CompletionsReached"),
+                                                      cond("Complete", "CompletionsReached")})}}
+                   : json{{"startTime", t}, {"failed", 1},
+                          {"conditions", json::array({cond("FailureTarget", "BackoffLimitExceeded"),
+                                                      cond("Failed", "BackoffLimitExceeded")})}};
+  auto r = fake.patch(core::gvrs::kJobs, "prod", name, kube::PatchType::kMerge, json{{"status", status}},
+                      {.subresource = "status"});
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+}
+
+json hooksSpec() {
+  auto hook = [](const char* name) {
+    return json{{"name", name},
+                {"template", {{"spec", {{"containers", json::array({{{"name", name}, {"command", {"sh", "-c", "exit 1"}}}})}}}}}};
+  };
+  return json{{"preSwitch", json::array({hook("migrate")})}};
+}
+
+class HookReconcilerTest : public ReconcilerTest {
+ protected:
+  // Stable on blue, then shop:2.0 with a preSwitch hook, promotable: the next reconcile creates the Job.
+  void releaseWithHook() {
+    stableOnBlue();
+    json patch{{"spec", {{"template", testworld::podTemplate("shop:2.0")}, {"hooks", hooksSpec()}}}};
+    ASSERT_TRUE(fake_.patch(kBlueGreenReleases, "prod", "shop", kube::PatchType::kMerge, patch).ok());
+    reconcile();
+    converge();
+    reconcile();
+    clock_.advance(11s);
+  }
+  json status() { return (*fake_.get(kBlueGreenReleases, "prod", "shop"))["status"]; }
+  size_t jobCreates() {
+    size_t n = 0;
+    for (const auto& w : fake_.writes()) n += w.verb == Verb::kCreate && w.gvr == core::gvrs::kJobs && w.changed;
+    return n;
+  }
+  const std::string job_ = hookJobName("shop", api::revisionOf(testworld::podTemplate("shop:2.0")),
+                                       api::HookKind::kPreSwitch, "migrate");
+};
+
+TEST_F(HookReconcilerTest, AHookJobIsCreatedOnceAcrossARestartWithACacheThatLags) {
+  releaseWithHook();
+  fake_.clearWrites();
+  auto out = reconcile();
+  EXPECT_FALSE(out.switched);
+  auto created = fake_.get(core::gvrs::kJobs, "prod", job_);
+  ASSERT_TRUE(created.ok()) << "the preSwitch Job exists once the preview is promotable";
+  EXPECT_EQ((*created)["metadata"]["ownerReferences"][0]["kind"], "BlueGreenRelease");
+  EXPECT_EQ(status()["stage"], "RunningHook");
+  EXPECT_EQ(mainRouteService(), "shop-blue");
+
+  // A restarted operator (or a second replica) whose Jobs cache is empty: the
+  // create meets AlreadyExists, the Job is left as it is, nothing fails.
+  ClientReader lagging(fake_);
+  lagging.hide_jobs = true;
+  Reconciler other(lagging, fake_, events_, clock_, log_);
+  clock_.advance(1s);
+  auto again = other.reconcile({"prod", "shop"});
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  auto still = fake_.get(core::gvrs::kJobs, "prod", job_);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ((*still)["metadata"]["uid"], (*created)["metadata"]["uid"]);
+  EXPECT_EQ((*still)["metadata"]["resourceVersion"], (*created)["metadata"]["resourceVersion"]);
+  EXPECT_EQ(jobCreates(), 1u) << "one create reached the store";
+}
+
+TEST_F(HookReconcilerTest, AFailedHookNamesTheContainersTerminationMessageAndKeepsTraffic) {
+  releaseWithHook();
+  reconcile();
+  // The Job's pod, as the kubelet leaves it.
+  fake_.seed(core::gvrs::kPods,
+             json{{"apiVersion", "v1"},
+                  {"kind", "Pod"},
+                  {"metadata", {{"name", job_ + "-x1"}, {"namespace", "prod"}, {"labels", {{"job-name", job_}}}}},
+                  {"status",
+                   {{"phase", "Failed"},
+                    {"containerStatuses",
+                     json::array({{{"name", "migrate"},
+                                   {"state", {{"terminated", {{"exitCode", 1}, {"reason", "Error"}, {"message", "boom\n"}}}}}}})}}}});
+  finishJob(fake_, job_, false);
+  clock_.advance(1s);
+  reconcile();
+  json st = status();
+  EXPECT_EQ(st["stage"], "Failed");
+  const std::string msg = st["message"];
+  EXPECT_NE(msg.find("preSwitch hook migrate"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(job_), std::string::npos) << msg;
+  EXPECT_NE(msg.find("container migrate exited 1 (Error): boom"), std::string::npos) << msg;
+  EXPECT_EQ(st["hooks"][0]["phase"], "Failed");
+  EXPECT_EQ(mainRouteService(), "shop-blue");
+  EXPECT_NE(std::find(events_.reasons.begin(), events_.reasons.end(), "HookFailed"), events_.reasons.end());
+  fake_.clearWrites();
+  clock_.advance(1s);
+  auto out = reconcile();
+  EXPECT_EQ(out.writes, 0u) << "a failed hook settles: no writes, no second Job";
+  EXPECT_EQ(fake_.writeCount(), 0u);
+}
+
+TEST_F(HookReconcilerTest, ASucceededHookSwitchesAndThenCostsZeroWrites) {
+  releaseWithHook();
+  reconcile();
+  finishJob(fake_, job_, true);
+  clock_.advance(1s);
+  auto out = reconcile();
+  EXPECT_TRUE(out.switched);
+  EXPECT_EQ(mainRouteService(), "shop-green");
+  for (int i = 0; i < 5; ++i) {
+    clock_.advance(40s);
+    reconcile();
+    converge();
+  }
+  EXPECT_EQ(status()["stage"], "Stable");
+  fake_.clearWrites();
+  out = reconcile();
+  EXPECT_EQ(out.writes, 0u);
+  EXPECT_EQ(jobCreates(), 0u);
 }
 
 }  // namespace

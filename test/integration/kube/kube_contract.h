@@ -423,6 +423,65 @@ TYPED_TEST_P(KubeContractTest, WatchFromAForgottenResourceVersionGetsAnExpiredEv
   EXPECT_EQ(kube::errorFromStatus(0, (**ev).object).code, ErrorCode::kGone);
 }
 
+// What the operator relies on for hook Jobs: one create per name, status only
+// through /status and only with the conditions the Job controller writes.
+inline json hookJob(const std::string& ns, const std::string& name) {
+  json container{{"name", "m"}, {"image", "x:1"}, {"command", {"sh", "-c", "exit 0"}}};
+  json pod{{"restartPolicy", "Never"}, {"containers", json::array({container})}};
+  json spec{{"backoffLimit", 0}, {"activeDeadlineSeconds", 60}, {"template", {{"spec", pod}}}};
+  json meta{{"name", name}, {"namespace", ns}, {"labels", {{"bluegreen.io/release", "shop"}}}};
+  return json{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", meta}, {"spec", spec}};
+}
+
+TYPED_TEST_P(KubeContractTest, JobsAreCreatedOnceByNameAndFinishOnlyThroughTheirStatusRules) {
+  const auto& jobs = core::gvrs::kJobs;
+  auto created = this->client().create(jobs, this->ns_, hookJob(this->ns_, "shop-migrate-1"));
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  EXPECT_EQ((*created)["metadata"].value("generation", 0), 1);
+  auto again = this->client().create(jobs, this->ns_, hookJob(this->ns_, "shop-migrate-1"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists) << again.error().describe();
+  kube::ListOptions by_label;
+  by_label.label_selector = "bluegreen.io/release=shop";
+  auto listed = this->client().list(jobs, this->ns_, by_label);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)["items"].size(), 1u);
+
+  const std::string t = "2026-01-01T00:00:00Z";
+  kube::WriteOptions status_write;
+  status_write.subresource = "status";
+  auto cond = [&](const char* type) {
+    return json{{"type", type}, {"status", "True"}, {"reason", "X"}, {"message", "m"}, {"lastTransitionTime", t}};
+  };
+  auto bare = this->client().patch(jobs, this->ns_, "shop-migrate-1", PatchType::kMerge,
+                                   json{{"status", {{"startTime", t}, {"completionTime", t}, {"succeeded", 1},
+                                                    {"conditions", json::array({cond("Complete")})}}}},
+                                   status_write);
+  ASSERT_FALSE(bare.ok()) << "Complete without SuccessCriteriaMet";
+  EXPECT_EQ(bare.error().code, ErrorCode::kInvalid);
+  EXPECT_THAT(bare.error().message, ::testing::HasSubstr("without the SuccessCriteriaMet=true condition"));
+  auto no_start = this->client().patch(
+      jobs, this->ns_, "shop-migrate-1", PatchType::kMerge,
+      json{{"status", {{"failed", 1}, {"conditions", json::array({cond("FailureTarget"), cond("Failed")})}}}}, status_write);
+  ASSERT_FALSE(no_start.ok()) << "a finished Job without startTime";
+  EXPECT_THAT(no_start.error().message, ::testing::HasSubstr("startTime is required for finished job"));
+  auto failed = this->client().patch(
+      jobs, this->ns_, "shop-migrate-1", PatchType::kMerge,
+      json{{"status", {{"startTime", t}, {"failed", 1}, {"conditions", json::array({cond("FailureTarget"), cond("Failed")})}}}},
+      status_write);
+  ASSERT_TRUE(failed.ok()) << failed.error().describe();
+  EXPECT_EQ((*failed)["status"]["conditions"][1]["type"], "Failed");
+  EXPECT_EQ((*failed)["spec"]["activeDeadlineSeconds"], 60);
+
+  kube::DeleteOptions background;
+  background.propagation_policy = "Background";
+  background.precondition_uid = str((*created)["metadata"]["uid"]);
+  ASSERT_TRUE(this->client().remove(jobs, this->ns_, "shop-migrate-1", background).ok());
+  auto gone = this->client().get(jobs, this->ns_, "shop-migrate-1");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(KubeContractTest, CreateSetsServerFieldsAndGetReturnsTheObject,
                             CreatingAnExistingNameIsAlreadyExists, MissingObjectsAreNotFound,
                             ListPagesWithLimitAndContinue, ReplaceWithStaleResourceVersionIsConflict,
@@ -430,6 +489,7 @@ REGISTER_TYPED_TEST_SUITE_P(KubeContractTest, CreateSetsServerFieldsAndGetReturn
                             NoOpMergePatchKeepsResourceVersion, GenerationBumpsOnlyWhenSpecChanges,
                             StatusSubresourceWritesOnlyStatus, DeleteHonoursPreconditionsAndRemoves,
                             WatchDeliversWritesInOrder, WatchFromAResourceVersionReplaysOnlyLaterWrites,
-                            WatchFiltersByLabelSelector, WatchFromAForgottenResourceVersionGetsAnExpiredEvent);
+                            WatchFiltersByLabelSelector, WatchFromAForgottenResourceVersionGetsAnExpiredEvent,
+                            JobsAreCreatedOnceByNameAndFinishOnlyThroughTheirStatusRules);
 
 }  // namespace bgo::testing

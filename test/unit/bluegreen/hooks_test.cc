@@ -375,6 +375,32 @@ TEST(HookPlanTest, RevertRunsOnRollbackOfTheRevisionLeftWithItsHooksAndImage) {
   EXPECT_EQ(w.creates["Job/" + jd], 1);
 }
 
+TEST(HookPlanTest, GoingForwardAgainAfterARollbackIsNoRollback) {
+  World w = stableThenHooks({{"onRollback", json::array({hook("down")})}});
+  greenPromotable(w);
+  ASSERT_TRUE(w.step().switched);
+  w.step();
+  w.setImage("shop:1.0");  // back to 1.0: 2.0's down step runs
+  ASSERT_TRUE(w.step().switched);
+  w.step();
+  w.finishJob(job(HookKind::kOnRollback, "down", kR2), true);
+  w.step();
+  w.converge();
+  w.setImage("shop:2.0");  // forward again, green still warm
+  w.converge();
+  Plan p = w.step();
+  for (int i = 0; i < 20 && !p.switched; ++i) {
+    w.advance(1s);
+    w.converge();
+    p = w.step();
+  }
+  ASSERT_TRUE(p.switched);
+  EXPECT_EQ(w.release()["status"]["history"][0]["reason"], "Promoted");
+  w.step();
+  EXPECT_EQ(w.creates.count("Job/" + job(HookKind::kOnRollback, "down", kR1)), 0u)
+      << "1.0's down step must not run when traffic moves forward to 2.0";
+}
+
 TEST(HookPlanTest, FailedOnRollbackBlocksNewReleasesUntilAcknowledged) {
   World w = stableThenHooks({{"onRollback", json::array({hook("down")})}});
   greenPromotable(w);

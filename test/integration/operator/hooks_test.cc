@@ -1,0 +1,154 @@
+// Hook Jobs on the real control plane: a preSwitch hook gates the switch, runs
+// once, and its failure keeps traffic and names the container's message.
+#include <cstdlib>
+#include <iostream>
+
+#include "integration/operator/operator_fixture.h"
+#include "operator/bluegreen/hooks.h"
+
+namespace bgo::itest {
+namespace {
+
+using core::gvrs::kJobs;
+using core::gvrs::kPods;
+
+json hookSpec(const std::string& script) {
+  return json{{"preSwitch",
+               json::array({{{"name", "migrate"},
+                             {"timeoutSeconds", 60},
+                             {"template", {{"spec", {{"containers", json::array({{{"name", "migrate"},
+                                                                                   {"command", {"sh", "-c", script}}}})}}}}}}})}};
+}
+
+bool hasCondition(const json& job, const char* type) {
+  for (const auto& c : job.value("status", json::object()).value("conditions", json::array())) {
+    if (c.value("type", "") == type && c.value("status", "") == "True") return true;
+  }
+  return false;
+}
+
+class HookTest : public OperatorTest {
+ protected:
+  std::vector<json> jobs() { return listItems(kJobs); }
+
+  // The Job controller finishes the Job by running its pod (nodesim runs the
+  // container's command). On a plane without one (BGO_PLANE_NO_JOB_CONTROLLER=1,
+  // or a Job the controller never picks up within 10 s) the test writes what it
+  // would: the pod's terminated container, then the Job's conditions.
+  void finishJob(const std::string& name, bool ok, const std::string& message) {
+    const char* no_controller = std::getenv("BGO_PLANE_NO_JOB_CONTROLLER");
+    bool picked_up = false;
+    if (!no_controller || std::string(no_controller) != "1") {
+      picked_up = waitFor("the Job controller picks up " + name, [&] {
+        json j = get(kJobs, name);
+        return j.is_object() && (j["status"].contains("startTime") || hasCondition(j, "Complete") || hasCondition(j, "Failed"));
+      }, 10s);
+    }
+    if (picked_up) {
+      ASSERT_TRUE(waitFor("Job " + name + (ok ? " Complete" : " Failed"),
+                          [&] { return hasCondition(get(kJobs, name), ok ? "Complete" : "Failed"); }, 60s));
+      return;
+    }
+    std::cout << "[ note ] the plane runs no Job controller: the test writes the Job's and its pod's status\n";
+    const std::string t = core::formatRfc3339(core::WallTime(std::chrono::system_clock::now()));
+    if (!ok) {
+      json job = get(kJobs, name);
+      json pod{{"apiVersion", "v1"},
+               {"kind", "Pod"},
+               {"metadata", {{"name", name + "-p0"}, {"labels", {{"job-name", name}}}}},
+               {"spec", job["spec"]["template"]["spec"]}};
+      pod["spec"]["nodeName"] = "bgo-itest-no-such-node";  // nodesim leaves pods of other nodes alone
+      auto created = client_->create(kPods, ns_, pod);
+      ASSERT_TRUE(created.ok()) << created.error().describe();
+      json st{{"phase", "Failed"},
+              {"containerStatuses",
+               json::array({{{"name", "migrate"}, {"image", "x"}, {"imageID", ""}, {"ready", false}, {"restartCount", 0},
+                             {"state", {{"terminated", {{"exitCode", 1}, {"reason", "Error"}, {"message", message},
+                                                        {"startedAt", t}, {"finishedAt", t}}}}}}})}};
+      auto patched = client_->patch(kPods, ns_, name + "-p0", kube::PatchType::kMerge, json{{"status", st}},
+                                    {.subresource = "status"});
+      ASSERT_TRUE(patched.ok()) << patched.error().describe();
+    }
+    auto cond = [&](const char* type, const char* reason) {
+      return json{{"type", type}, {"status", "True"}, {"reason", reason}, {"message", reason}, {"lastTransitionTime", t}};
+    };
+    json status = ok ? json{{"startTime", t}, {"completionTime", t}, {"succeeded", 1},
+                            {"conditions", json::array({cond("SuccessCriteriaMet", "CompletionsReached"),
+                                                        cond("Complete", "CompletionsReached")})}}
+                     : json{{"startTime", t}, {"failed", 1},
+                            {"conditions", json::array({cond("FailureTarget", "BackoffLimitExceeded"),
+                                                        cond("Failed", "BackoffLimitExceeded")})}};
+    auto r = client_->patch(kJobs, ns_, name, kube::PatchType::kMerge, json{{"status", status}}, {.subresource = "status"});
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+  }
+
+  json waitOneJob() {
+    json out;
+    EXPECT_TRUE(waitFor("a hook Job", [&] {
+      auto js = jobs();
+      if (js.size() == 1) out = js[0];
+      return js.size() == 1;
+    }, 30s));
+    return out;
+  }
+};
+
+TEST_F(HookTest, PreSwitchHookRunsOnceAndGatesTheSwitch) {
+  startOperator();
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s));
+  setImage(kImage2, {{"hooks", hookSpec("exit 0")}});
+  json job = waitOneJob();
+  ASSERT_TRUE(job.is_object());
+  const std::string rev = previewRevision();
+  const std::string name = job["metadata"]["name"];
+  EXPECT_EQ(name, bluegreen::hookJobName(name_, rev, api::HookKind::kPreSwitch, "migrate"));
+  EXPECT_EQ(job["metadata"]["labels"].value("bluegreen.io/revision", ""), rev);
+  EXPECT_EQ(job["metadata"]["ownerReferences"][0].value("kind", ""), "BlueGreenRelease");
+  EXPECT_EQ(job["spec"].value("activeDeadlineSeconds", 0), 60);
+  EXPECT_EQ(job["spec"].value("backoffLimit", -1), 0);
+  const json& c = job["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c.value("image", ""), kImage2) << "no image: the revision's";
+  bool has_url = false;
+  for (const auto& e : c["env"]) {
+    has_url = has_url || (e.value("name", "") == "BGO_PREVIEW_URL" &&
+                          e.value("value", "") == "http://" + name_ + "-green." + ns_ + ".svc:80");
+  }
+  EXPECT_TRUE(has_url) << c["env"].dump();
+  if (!hasCondition(get(kJobs, name), "Complete")) {
+    EXPECT_EQ(routeService(), name_ + "-blue") << "switched before the preSwitch hook finished";
+  }
+  finishJob(name, true, "");
+  ASSERT_TRUE(waitFor("main route on green after the hook", [&] { return routeService() == name_ + "-green"; }, 20s));
+  ASSERT_TRUE(waitStable(60s, "green"));
+  EXPECT_EQ(jobs().size(), 1u) << "one Job per hook and revision";
+  EXPECT_EQ(status()["hooks"][0].value("phase", ""), "Succeeded");
+  EXPECT_EQ(conditionStatus("HooksSucceeded"), "True");
+  EXPECT_EQ(releaseEvents("HookStarted").size(), 1u);
+  EXPECT_EQ(releaseEvents("HookSucceeded").size(), 1u);
+}
+
+TEST_F(HookTest, FailingPreSwitchHookFailsTheReleaseWithTheContainersMessage) {
+  startOperator();
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s));
+  setImage(kImage2, {{"hooks", hookSpec("echo boom >&2; exit 1")}});
+  json job = waitOneJob();
+  ASSERT_TRUE(job.is_object());
+  const std::string name = job["metadata"]["name"];
+  finishJob(name, false, "boom");
+  ASSERT_TRUE(waitForStage("Failed", 30s));
+  EXPECT_EQ(condition("Stalled").value("reason", ""), "HookFailed");
+  const std::string msg = status().value("message", "");
+  EXPECT_NE(msg.find("preSwitch hook migrate"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(name), std::string::npos) << msg;
+  EXPECT_NE(msg.find("boom"), std::string::npos) << msg;
+  EXPECT_EQ(routeService(), name_ + "-blue");
+  EXPECT_TRUE(holdsFor([&] { return routeService() == name_ + "-blue" && stage() == "Failed"; }, 3s));
+  EXPECT_EQ(deploymentState(deployment("green")).spec_replicas, 2) << "the preview is kept for inspection";
+  EXPECT_EQ(jobs().size(), 1u);
+  EXPECT_EQ(releaseEvents("HookFailed").size(), 1u);
+}
+
+}  // namespace
+}  // namespace bgo::itest
