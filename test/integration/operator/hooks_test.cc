@@ -35,7 +35,8 @@ class HookTest : public OperatorTest {
   // container's command). On a plane without one (BGO_PLANE_NO_JOB_CONTROLLER=1,
   // or a Job the controller never picks up within 10 s) the test writes what it
   // would: the pod's terminated container, then the Job's conditions.
-  void finishJob(const std::string& name, bool ok, const std::string& message) {
+  void finishJob(const std::string& name, bool ok, const std::string& message,
+                 const char* reason = "BackoffLimitExceeded") {
     const char* no_controller = std::getenv("BGO_PLANE_NO_JOB_CONTROLLER");
     bool picked_up = false;
     if (!no_controller || std::string(no_controller) != "1") {
@@ -76,8 +77,7 @@ class HookTest : public OperatorTest {
                             {"conditions", json::array({cond("SuccessCriteriaMet", "CompletionsReached"),
                                                         cond("Complete", "CompletionsReached")})}}
                      : json{{"startTime", t}, {"failed", 1},
-                            {"conditions", json::array({cond("FailureTarget", "BackoffLimitExceeded"),
-                                                        cond("Failed", "BackoffLimitExceeded")})}};
+                            {"conditions", json::array({cond("FailureTarget", reason), cond("Failed", reason)})}};
     auto r = client_->patch(kJobs, ns_, name, kube::PatchType::kMerge, json{{"status", status}}, {.subresource = "status"});
     ASSERT_TRUE(r.ok()) << r.error().describe();
   }
@@ -148,6 +148,70 @@ TEST_F(HookTest, FailingPreSwitchHookFailsTheReleaseWithTheContainersMessage) {
   EXPECT_EQ(deploymentState(deployment("green")).spec_replicas, 2) << "the preview is kept for inspection";
   EXPECT_EQ(jobs().size(), 1u);
   EXPECT_EQ(releaseEvents("HookFailed").size(), 1u);
+}
+
+TEST_F(HookTest, AHookPastItsTimeoutIsStoppedAndFailsTheRelease) {
+  startOperator();
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s));
+  json hooks = hookSpec("exec sleep 300");
+  hooks["preSwitch"][0]["timeoutSeconds"] = 3;
+  setImage(kImage2, {{"hooks", hooks}});
+  json job = waitOneJob();
+  ASSERT_TRUE(job.is_object());
+  const std::string name = job["metadata"]["name"];
+  EXPECT_EQ(job["spec"].value("activeDeadlineSeconds", 0), 3);
+  finishJob(name, false, "", "DeadlineExceeded");
+  ASSERT_TRUE(waitForStage("Failed", 30s));
+  EXPECT_EQ(condition("Stalled").value("reason", ""), "HookFailed");
+  const std::string msg = status().value("message", "");
+  EXPECT_NE(msg.find("DeadlineExceeded"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(name), std::string::npos) << msg;
+  EXPECT_EQ(routeService(), name_ + "-blue");
+}
+
+TEST_F(HookTest, PostSwitchFailureSwitchesBackAtOnceThenRunsTheDownStepOfTheRevisionLeft) {
+  startOperator();
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s));
+  auto hook = [](const char* name, const char* script) {
+    return json{{"name", name},
+                {"timeoutSeconds", 60},
+                {"template", {{"spec", {{"containers", json::array({{{"name", name}, {"command", {"sh", "-c", script}}}})}}}}}};
+  };
+  setImage(kImage2, {{"hooks", {{"postSwitch", json::array({hook("check", "echo no >&2; exit 1")})},
+                                {"onRollback", json::array({hook("down", "exit 0")})}}}});
+  ASSERT_TRUE(waitFor("main route on green", [&] { return routeService() == name_ + "-green"; }, 60s));
+  const std::string rev2 = status()["history"][0].value("revision", "");
+  const std::string check = bluegreen::hookJobName(name_, rev2, api::HookKind::kPostSwitch, "check");
+  const std::string down = bluegreen::hookJobName(name_, rev2, api::HookKind::kOnRollback, "down");
+  ASSERT_TRUE(waitFor("the postSwitch Job", [&] { return get(kJobs, check).is_object(); }, 30s));
+  EXPECT_EQ(deploymentState(deployment("blue")).spec_replicas, 2) << "the old color stays at full size";
+
+  finishJob(check, false, "no");
+  const auto failed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(waitFor("main route back on blue", [&] { return routeService() == name_ + "-blue"; }, 10s, 20ms));
+  const auto back_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - failed_at).count();
+  std::cout << "[ figure ] postSwitch failure seen -> main route back on blue: " << back_ms << " ms\n";
+  EXPECT_EQ(status()["history"][0].value("reason", ""), "HookRollback");
+
+  ASSERT_TRUE(waitFor("the onRollback Job", [&] { return get(kJobs, down).is_object(); }, 30s));
+  const json d = get(kJobs, down);
+  EXPECT_EQ(d["spec"]["template"]["spec"]["containers"][0].value("image", ""), kImage2)
+      << "the down step runs the image of the revision left";
+  finishJob(down, true, "");
+  ASSERT_TRUE(waitFor("the onRollback run recorded", [&] {
+    for (const auto& h : status().value("hooks", json::array())) {
+      if (h.value("job", "") == down && h.value("phase", "") == "Succeeded") return true;
+    }
+    return false;
+  }, 30s));
+  EXPECT_EQ(stage(), "Failed");
+  EXPECT_EQ(condition("Stalled").value("reason", ""), "HookFailed");
+  EXPECT_TRUE(holdsFor([&] { return routeService() == name_ + "-blue"; }, 3s))
+      << "a revision whose postSwitch failed is not switched to again";
+  EXPECT_EQ(jobs().size(), 2u);
 }
 
 }  // namespace
