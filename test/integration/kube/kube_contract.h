@@ -428,7 +428,11 @@ TYPED_TEST_P(KubeContractTest, WatchFromAForgottenResourceVersionGetsAnExpiredEv
 inline json hookJob(const std::string& ns, const std::string& name) {
   json container{{"name", "m"}, {"image", "x:1"}, {"command", {"sh", "-c", "exit 0"}}};
   json pod{{"restartPolicy", "Never"}, {"containers", json::array({container})}};
-  json spec{{"backoffLimit", 0}, {"activeDeadlineSeconds", 60}, {"template", {{"spec", pod}}}};
+  // managedBy: the plane's Job controller leaves it to the test, which plays that part.
+  json spec{{"backoffLimit", 0},
+            {"activeDeadlineSeconds", 60},
+            {"managedBy", "bluegreen.io/contract-test"},
+            {"template", {{"spec", pod}}}};
   json meta{{"name", name}, {"namespace", ns}, {"labels", {{"bluegreen.io/release", "shop"}}}};
   return json{{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", meta}, {"spec", spec}};
 }
