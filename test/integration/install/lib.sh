@@ -74,7 +74,7 @@ check_operator_rbac() { # namespace serviceaccount [watched-namespace]
   )
   denied=(
     "get secrets -n $ns" "list secrets -A" "watch secrets -A" "get secrets -n $appns" "list secrets -n kube-system"
-    "list configmaps -A" "create pods -n $appns" "delete pods -n $appns" "get pods/log -n $appns"
+    "list configmaps -A" "create pods -n $appns" "delete pods -n $appns" "get pods --subresource=log -n $appns"
     "patch jobs.batch -n $appns" "update jobs.batch -n $appns" "deletecollection jobs.batch -n $appns"
     "delete deployments.apps -n $appns" "delete services -n $appns" "delete ingressroutes.traefik.io -n $appns"
     "delete ingressroutetcps.traefik.io -n $appns" "update ingressroutetcps.traefik.io -n $appns"
