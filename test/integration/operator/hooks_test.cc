@@ -1,5 +1,8 @@
 // Hook Jobs on the real control plane: a preSwitch hook gates the switch, runs
 // once, and its failure keeps traffic and names the container's message.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -91,6 +94,34 @@ TEST_F(HookTest, PreSwitchHookRunsOnceAndGatesTheSwitch) {
   EXPECT_EQ(conditionStatus("HooksSucceeded"), "True");
   EXPECT_EQ(releaseEvents("HookStarted").size(), 1u);
   EXPECT_EQ(releaseEvents("HookSucceeded").size(), 1u);
+}
+
+TEST_F(HookTest, ASigkilledOperatorRestartedWhileAHookRunsNeverRunsItTwice) {
+  startOperator();
+  createRelease(kImage1);
+  ASSERT_TRUE(waitStable(60s));
+  // The hook's process runs on this host (nodesim): it counts its own runs.
+  const std::string runs = uniqueLogPath("hook-runs", ".txt");
+  std::remove(runs.c_str());
+  setImage(kImage2, {{"hooks", hookSpec("echo ran >> '" + runs + "'; sleep 3; exit 0")}});
+  json job = waitOneJob();
+  ASSERT_TRUE(job.is_object());
+  const std::string name = job["metadata"]["name"];
+  const std::string uid = job["metadata"]["uid"];
+  EXPECT_EQ(stopOperator(SIGKILL), 128 + SIGKILL);
+  startOperator();
+  waitJobFinished(name, true);
+  ASSERT_TRUE(waitStable(60s, "green"));
+  const auto all = jobs();
+  ASSERT_EQ(all.size(), 1u) << "one Job per hook and revision across the kill";
+  EXPECT_EQ(all[0]["metadata"].value("uid", ""), uid) << "the Job was read after the restart, not created again";
+  EXPECT_EQ(all[0]["status"].value("succeeded", 0), 1);
+  EXPECT_EQ(all[0]["status"].value("failed", 0), 0);
+  EXPECT_EQ(status()["hooks"][0].value("phase", ""), "Succeeded");
+  std::ifstream in(runs);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) lines += line == "ran";
+  EXPECT_EQ(lines, 1) << "the hook's process ran " << lines << " times (" << runs << ")";
 }
 
 TEST_F(HookTest, FailingPreSwitchHookFailsTheReleaseWithTheContainersMessage) {
