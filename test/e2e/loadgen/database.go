@@ -74,7 +74,8 @@ func (e *env) dbEnv(tag string) []any {
 
 // hookJob: a hook that migrates to a schema version, then records its run (name, kind, revision).
 func (e *env) hookJob(name string, version int) map[string]any {
-	script := fmt.Sprintf(`"$MIGRATE" -path "$MIGRATIONS" -database "$DB" goto %d && `+
+	// The second of sleep: a real migration takes a while, and the kill variant needs the Job running.
+	script := fmt.Sprintf(`sleep 1 && "$MIGRATE" -path "$MIGRATIONS" -database "$DB" goto %d && `+
 		`echo "INSERT INTO hook_runs(hook, kind, revision) VALUES ('$BGO_HOOK', '$BGO_HOOK_KIND', '$BGO_REVISION')" | psql "$DB" -v ON_ERROR_STOP=1 -q`, version)
 	return map[string]any{
 		"name":           name,
@@ -125,7 +126,22 @@ func (e *env) hookRuns(ctx context.Context) (map[string]int, error) {
 }
 
 // databaseScenario: release 1.1 (up migration before the switch), then roll back to 1.0 (down after it).
+// With --operator-pid-file the operator is SIGKILLed once while each hook Job runs (a supervisor restarts
+// it): every hook must still run exactly once.
 func (e *env) databaseScenario(ctx context.Context, rev1 string) error {
+	if e.c.operatorPID != "" {
+		kctx, stopKiller := context.WithCancel(ctx)
+		done := make(chan map[string]int, 1)
+		go func() { done <- e.killer(kctx) }()
+		defer func() {
+			stopKiller()
+			kills := <-done
+			e.res.Kills = kills
+			if len(kills) < 2 {
+				e.res.failf("the operator was SIGKILLed during %d hook runs, want 2 (the up and the down migration): %v", len(kills), kills)
+			}
+		}()
+	}
 	if v := e.schemaVersion(ctx); v != "1" {
 		return fmt.Errorf("schema version %q after the first release, want 1 (its preSwitch hook)", v)
 	}

@@ -464,13 +464,20 @@ func (e *env) killScenario(ctx context.Context) error {
 func (e *env) killer(ctx context.Context) map[string]int {
 	for ctx.Err() == nil {
 		stage := e.obs.releaseField("status", "stage")
-		e.killsMu.Lock()
-		_, killed := e.kills[stage]
-		e.killsMu.Unlock()
 		wanted := false
 		for _, st := range killStages {
 			wanted = wanted || st == stage
 		}
+		if e.c.scenario == "database" { // once while each hook Job runs
+			stage = e.obs.runningHook()
+			wanted = stage != ""
+			if wanted {
+				stage = "hook " + stage
+			}
+		}
+		e.killsMu.Lock()
+		_, killed := e.kills[stage]
+		e.killsMu.Unlock()
 		if wanted && !killed {
 			b, err := os.ReadFile(e.c.operatorPID)
 			pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
