@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -110,16 +111,15 @@ func (e *env) schemaVersion(ctx context.Context) string {
 
 // hookRuns: how often each hook of each revision ran, e.g. "migrate-up/preSwitch/<rev>" -> 1.
 func (e *env) hookRuns(ctx context.Context) (map[string]int, error) {
-	out, err := e.psql(ctx, "SELECT hook || '/' || kind || '/' || revision || ' ' || count(*) FROM hook_runs GROUP BY 1 ORDER BY 1")
+	out, err := e.psql(ctx, "SELECT hook || '/' || kind || '/' || revision, count(*) FROM hook_runs GROUP BY 1 ORDER BY 1")
 	if err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out)
+		return nil, fmt.Errorf("counting hook runs: %v: %s", err, out)
 	}
 	runs := map[string]int{}
 	for _, line := range strings.Split(out, "\n") {
-		var k string
-		var n int
-		if _, err := fmt.Sscanf(line, "%s %d", &k, &n); err == nil {
-			runs[k] = n
+		k, n, ok := strings.Cut(line, "|") // psql -A separates columns with |
+		if c, err := strconv.Atoi(n); ok && err == nil {
+			runs[k] = c
 		}
 	}
 	return runs, nil
