@@ -101,6 +101,21 @@ if [[ ${BGO_DEMO_TRAFFIC:-1} == 1 ]]; then
   fi
 fi
 
+if [[ ${BGO_DEMO_TRAFFIC:-1} == 1 ]]; then
+  say "a database-aware release: 300 requests/s, each one writing to PostgreSQL"
+  echo "  version 1.1 needs a new column: its preSwitch hook Job migrates up (golang-migrate) before the switch;"
+  echo "  the rollback to 1.0 switches traffic back at once, then 1.1's onRollback hook migrates down"
+  if "${as_root[@]}" "$root/test/e2e/run.sh" --scenario database --out "$out/database" \
+      --operator "$build/operator/bluegreen-operator" 2>&1 | sed 's/^/  /'; then
+    echo "  the steps and the schema version the database reported after each:"
+    grep -E 'template ->|schema version' "$out/database/database-events.txt" | sed 's/^/    /'
+    echo "  picture: $out/database/database.svg"
+  else
+    echo "demo: the database run failed; its logs are in $out/database" >&2
+    exit 1
+  fi
+fi
+
 say "done in $(( $(date +%s) - t0 ))s"
 cat <<EOM
   The control plane is still running. To explore:

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Real traffic through Traefik during blue-green releases (as root; ctest label e2e, and `make demo`).
-#   test/e2e/run.sh [--scenario switch|rollback|failed|kill|all] [--out DIR] [--operator PATH] [--runs N] [--rate R]
+#   test/e2e/run.sh [--scenario switch|rollback|failed|kill|database|database-kill|all] [--out DIR] [--operator PATH] [--runs N] [--rate R]
 # Starts a private control plane (its own state dir and ports; the shared plane is never touched) whose
 # nodesim runs the traffic pod hook, brings up the traffic parts (network namespace, backend, Traefik:
 # test/controlplane/traffic/up.sh), runs the operator binary against it, then test/e2e/loadgen for each
 # scenario. Leaves in DIR: <scenario>.svg (the picture), -requests.csv (every response), -events.txt,
 # -summary.json, operator.log and the plane's logs; prints the switch timings (median and worst).
+# The database scenario (not in `all`; ctest e2e.database) also starts a PostgreSQL (test/postgres/pg.sh)
+# that every request queries and the release's hook Jobs migrate up and down (golang-migrate);
+# database-kill is the same with the operator SIGKILLed while each hook Job runs (ctest e2e.database).
 # Everything is torn down at the end, on failure too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,8 +31,8 @@ while (( $# )); do
 done
 case $scenario in
   all) scenarios=(switch rollback failed kill) ;;
-  switch|rollback|failed|kill) scenarios=("$scenario") ;;
-  *) die "--scenario must be switch, rollback, failed, kill or all" ;;
+  switch|rollback|failed|kill|database|database-kill) scenarios=("$scenario") ;;
+  *) die "--scenario must be switch, rollback, failed, kill, database, database-kill or all" ;;
 esac
 [[ $runs =~ ^[1-9][0-9]?$ ]] || die "--runs must be 1..99"
 if [[ -z $operator ]]; then
@@ -42,7 +45,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 t0=$(date +%s)
 
-"$cp_dir/build.sh" kube etcd nodesim traefik backend loadgen | grep -v ' cached in ' || true
+"$cp_dir/build.sh" kube etcd nodesim traefik backend loadgen migrate | grep -v ' cached in ' || true
 kubectl=$("$cp_dir/build.sh" --bin-dir kube)/kubectl
 
 # --- a private plane whose nodesim runs the traffic pod hook ------------------------------------------------
@@ -54,7 +57,7 @@ export KUBECONFIG=$PLANE/admin.kubeconfig BGO_KUBECONFIG=$PLANE/admin.kubeconfig
 mkdir -p "$PLANE/bin"
 cp "$("$cp_dir/build.sh" --bin-dir loadgen)/loadgen" "$PLANE/bin/loadgen"
 loadgen=$PLANE/bin/loadgen
-op_pid="" sup_pid=""
+op_pid="" sup_pid="" pg_dir=""
 stop_supervisor() { # the kill scenario's restart loop, then the operator it runs
   [[ -n $sup_pid ]] || return 0
   kill -TERM "$sup_pid" 2>/dev/null; wait "$sup_pid" 2>/dev/null
@@ -67,6 +70,10 @@ cleanup() {
   stop_supervisor
   if [[ -n $op_pid ]]; then kill -TERM "$op_pid" 2>/dev/null; wait "$op_pid" 2>/dev/null; fi
   "$cp_dir/traffic/down.sh" >/dev/null 2>&1 || echo "e2e: WARNING: traffic/down.sh failed" >&2
+  if [[ -n $pg_dir ]]; then
+    cp "$pg_dir/server.log" "$out/postgres.log" 2>/dev/null
+    "$root/test/postgres/pg.sh" stop "$pg_dir/db" >/dev/null 2>&1; rm -rf "$pg_dir"
+  fi
   if [[ -d $PLANE/logs ]]; then rm -rf "$out/logs"; cp -r "$PLANE/logs" "$out/logs"; fi
   "$cp_dir/stop.sh" --purge >/dev/null 2>&1 || echo "e2e: WARNING: stop.sh --purge failed for $PLANE" >&2
   # Nothing of ours may be left behind.
@@ -104,6 +111,18 @@ start_operator() {
 start_operator
 say "operator $operator (pid $op_pid), confirms switches through $confirm; log $out/operator.log"
 
+db_args=()
+if [[ " ${scenarios[*]} " == *" database"* ]]; then
+  # The backends (root network namespace) and the hook Jobs (nodesim runs them on the host) reach it on loopback.
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/bgo-e2e-pg.XXXXXX")
+  chmod 755 "$pg_dir"  # the server runs as user postgres
+  pg_port=21000
+  while ss -Htln "sport = :$pg_port" | grep -q .; do pg_port=$((pg_port + 1)); done
+  db_url=$("$root/test/postgres/pg.sh" start "$pg_dir/db" "$pg_port") || die "PostgreSQL did not start"
+  db_args=(--database-url "$db_url" --migrate "$("$cp_dir/build.sh" --bin-dir migrate)/migrate")
+  say "PostgreSQL $db_url"
+fi
+
 rc=0
 for (( run = 1; run <= runs; run++ )); do
   dir=$out
@@ -112,7 +131,7 @@ for (( run = 1; run <= runs; run++ )); do
     kill -0 "$op_pid" 2>/dev/null || { tail -20 "$out/operator.log" >&2; die "the operator exited"; }
     say "run $run/$runs, scenario $s"
     extra=()
-    if [[ $s == kill ]]; then
+    if [[ $s == kill || $s == database-kill ]]; then
       # The loadgen SIGKILLs the operator in each stage; this loop restarts it at once, as a kubelet would.
       kill -TERM "$op_pid"; wait "$op_pid" 2>/dev/null || true
       ( trap 'exit 0' TERM
@@ -126,12 +145,13 @@ for (( run = 1; run <= runs; run++ )); do
       sup_pid=$!
       extra=(--operator-pid-file "$PLANE/operator.pid")
     fi
-    if ! "$loadgen" run --scenario "$s" --namespace "$ns" --out "$dir" --rate "$rate" \
+    [[ $s == database* ]] && extra+=("${db_args[@]}")
+    if ! "$loadgen" run --scenario "${s%-kill}" --namespace "$ns" --out "$dir" --rate "$rate" \
          --traefik-web "$BGO_TRAEFIK_WEB" --traefik-api "$BGO_TRAEFIK_API" "${extra[@]}"; then
       rc=1
       echo "FAIL [e2e]: scenario $s (run $run): see $dir/$s.svg and $dir/$s-events.txt" >&2
     fi
-    if [[ $s == kill ]]; then
+    if [[ $s == kill || $s == database-kill ]]; then
       stop_supervisor
       echo "e2e: $(grep -c 'ended; restarting' "$out/operator.log") operator restarts in the kill scenario" >&2
       start_operator

@@ -17,6 +17,7 @@ type answer struct {
 	Color    string `json:"color"`
 	Revision string `json:"revision"`
 	Pod      string `json:"pod"`
+	DB       string `json:"db"` // the database scenario: the schema version the request's query saw
 }
 
 // record is one request at the main host.
@@ -28,6 +29,7 @@ type record struct {
 	Color   string
 	Rev     string
 	Pod     string
+	DB      string
 	Err     string
 }
 
@@ -84,7 +86,7 @@ func (t *httpTarget) get(ctx context.Context, host string, newConn bool, rec *re
 			rec.Err = fmt.Sprintf("not a backend answer: %.80q", body)
 			return
 		}
-		rec.Color, rec.Rev, rec.Pod = a.Color, a.Revision, a.Pod
+		rec.Color, rec.Rev, rec.Pod, rec.DB = a.Color, a.Revision, a.Pod, a.DB
 	} else {
 		rec.Err = fmt.Sprintf("HTTP %d: %.80q", resp.StatusCode, body)
 	}

@@ -1,7 +1,7 @@
 // loadgen drives real traffic through Traefik at a BlueGreenRelease while the operator releases it, records
 // every response, checks the zero-downtime promises and draws the share of responses per color over time.
 //
-//	loadgen run --scenario switch|rollback|failed --namespace NS --out DIR   (one scenario; exit 1 on a broken promise)
+//	loadgen run --scenario switch|rollback|failed|kill|database --namespace NS --out DIR   (one scenario; exit 1 on a broken promise)
 //	loadgen report DIR...                                                      (median and worst over summaries)
 //
 // Run by test/e2e/run.sh, which starts the plane, the traffic parts (Traefik, backends) and the operator.
@@ -32,6 +32,8 @@ type config struct {
 	scaleDelay   int
 	rollbackWait int
 	operatorPID  string // kill scenario: file holding the operator's current pid (a supervisor restarts it)
+	databaseURL  string // database scenario: PostgreSQL the backends and the hook Jobs use
+	migrate      string // database scenario: the golang-migrate binary the hook Jobs run
 }
 
 func main() {
@@ -55,7 +57,7 @@ func runCmd(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	fs.StringVar(&c.kubeconfig, "kubeconfig", os.Getenv("BGO_KUBECONFIG"), "kubeconfig of the plane")
 	fs.StringVar(&c.namespace, "namespace", "", "namespace the operator watches (the release is created there)")
-	fs.StringVar(&c.scenario, "scenario", "switch", "switch | rollback | failed | kill")
+	fs.StringVar(&c.scenario, "scenario", "switch", "switch | rollback | failed | kill | database")
 	fs.StringVar(&c.out, "out", ".", "folder for <scenario>.svg, -requests.csv, -events.txt, -summary.json")
 	fs.StringVar(&c.web, "traefik-web", trimScheme(os.Getenv("BGO_TRAEFIK_WEB")), "Traefik's web entry point (host:port)")
 	fs.StringVar(&c.api, "traefik-api", os.Getenv("BGO_TRAEFIK_API"), "Traefik's API (http://host:port)")
@@ -67,6 +69,8 @@ func runCmd(args []string) int {
 	fs.IntVar(&c.scaleDelay, "scale-down-delay", 5, "spec.scaleDown.delaySeconds (the rollback scenario uses --rollback-delay)")
 	fs.IntVar(&c.rollbackWait, "rollback-delay", 25, "spec.scaleDown.delaySeconds of the rollback scenario (the warm window)")
 	fs.StringVar(&c.operatorPID, "operator-pid-file", "", "kill scenario: the file with the operator's pid, which a supervisor restarts after each SIGKILL")
+	fs.StringVar(&c.databaseURL, "database-url", "", "database scenario: PostgreSQL URL for the backends and the migrations")
+	fs.StringVar(&c.migrate, "migrate", "", "database scenario: path of the golang-migrate binary")
 	_ = fs.Parse(args)
 	switch {
 	case c.kubeconfig == "":
@@ -75,8 +79,10 @@ func runCmd(args []string) int {
 		return fail("--namespace is required")
 	case c.web == "" || c.api == "":
 		return fail("--traefik-web and --traefik-api (or BGO_TRAEFIK_WEB / BGO_TRAEFIK_API, `. <plane>/traffic.env`) are required")
-	case c.scenario != "switch" && c.scenario != "rollback" && c.scenario != "failed" && c.scenario != "kill":
-		return fail("--scenario must be switch, rollback, failed or kill")
+	case c.scenario != "switch" && c.scenario != "rollback" && c.scenario != "failed" && c.scenario != "kill" && c.scenario != "database":
+		return fail("--scenario must be switch, rollback, failed, kill or database")
+	case c.scenario == "database" && (c.databaseURL == "" || c.migrate == ""):
+		return fail("--database-url and --migrate are required for the database scenario")
 	case c.scenario == "kill" && c.operatorPID == "":
 		return fail("--operator-pid-file is required for the kill scenario")
 	case c.rate < 10 || c.rate > 5000:

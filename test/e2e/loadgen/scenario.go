@@ -91,7 +91,8 @@ type result struct {
 	Marks     []mark             `json:"marks"`
 	Failures  []string           `json:"failures"`
 	Notes     []string           `json:"notes"`
-	Images    map[string]string  `json:"images"` // revision -> image
+	HookRuns  map[string]int     `json:"hookRuns,omitempty"` // database scenario: runs of each hook, counted in the database
+	Images    map[string]string  `json:"images"`             // revision -> image
 
 	records  []*record
 	events   []event
@@ -131,7 +132,7 @@ func runScenario(ctx context.Context, c config) (*result, error) {
 	cfg.QPS, cfg.Burst = 50, 100
 	e := &env{c: c, kc: kubernetes.NewForConfigOrDie(cfg), dyn: dynamic.NewForConfigOrDie(cfg), name: c.scenario,
 		host: c.scenario + ".shop.example", tgt: newTarget(c.web), delay: c.scaleDelay, kills: map[string]int{}}
-	if c.scenario == "rollback" {
+	if c.scenario == "rollback" || c.scenario == "database" {
 		e.delay = c.rollbackWait
 	}
 	e.res = &result{Scenario: c.scenario, Host: e.host, Rate: c.rate, ByAnswer: map[string]int{}}
@@ -154,6 +155,11 @@ func runScenario(ctx context.Context, c config) (*result, error) {
 		return apierrors.IsNotFound(err)
 	}); err != nil {
 		return nil, err
+	}
+	if c.scenario == "database" {
+		if err := e.dbSetup(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := rel.Create(ctx, e.release(e.template("1.0", nil), 600), metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("create release: %w", err)
@@ -199,6 +205,8 @@ func runScenario(ctx context.Context, c config) (*result, error) {
 		serr = e.failedScenario(ctx, rev1)
 	case "kill":
 		serr = e.killScenario(ctx)
+	case "database":
+		serr = e.databaseScenario(ctx, rev1)
 	}
 	if serr == nil {
 		for ld.count() < c.minRequests && time.Now().Before(hardStop) && ctx.Err() == nil {
@@ -216,6 +224,9 @@ func runScenario(ctx context.Context, c config) (*result, error) {
 	e.res.Images = e.obs.revisionImages()
 	e.res.routes = e.poll.all()
 	e.analyse(rev1)
+	if c.scenario == "database" {
+		e.analyseDatabase()
+	}
 	if serr != nil {
 		e.res.failf("%v", serr)
 	}
@@ -255,18 +266,19 @@ func (e *env) template(tag string, annotations map[string]any) map[string]any {
 	if annotations != nil {
 		meta["annotations"] = annotations
 	}
-	return map[string]any{
-		"metadata": meta,
-		"spec": map[string]any{"containers": []any{map[string]any{
-			"name": "app", "image": "registry.example/shop:" + tag,
-			"ports":          []any{map[string]any{"name": "http", "containerPort": int64(8080)}},
-			"readinessProbe": map[string]any{"httpGet": map[string]any{"path": "/readyz", "port": "http"}},
-		}}},
+	container := map[string]any{
+		"name": "app", "image": "registry.example/shop:" + tag,
+		"ports":          []any{map[string]any{"name": "http", "containerPort": int64(8080)}},
+		"readinessProbe": map[string]any{"httpGet": map[string]any{"path": "/readyz", "port": "http"}},
 	}
+	if e.c.scenario == "database" {
+		container["env"] = e.dbEnv(tag)
+	}
+	return map[string]any{"metadata": meta, "spec": map[string]any{"containers": []any{container}}}
 }
 
 func (e *env) release(tmpl map[string]any, deadline int) *unstructured.Unstructured {
-	return &unstructured.Unstructured{Object: map[string]any{
+	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "bluegreen.io/v1alpha1", "kind": "BlueGreenRelease",
 		"metadata": map[string]any{"name": e.name, "namespace": e.c.namespace},
 		"spec": map[string]any{
@@ -278,11 +290,25 @@ func (e *env) release(tmpl map[string]any, deadline int) *unstructured.Unstructu
 			"scaleDown": map[string]any{"delaySeconds": int64(e.delay), "standbyReplicas": int64(0)},
 		},
 	}}
+	if e.c.scenario == "database" {
+		u.Object["spec"].(map[string]any)["hooks"] = e.hooks(tagOf(tmpl))
+	}
+	return u
+}
+
+// tagOf: the image tag of a template made by template().
+func tagOf(tmpl map[string]any) string {
+	c := tmpl["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+	img := c["image"].(string)
+	return img[strings.LastIndex(img, ":")+1:]
 }
 
 // setTemplate replaces the release's pod template (and optionally the progress deadline).
 func (e *env) setTemplate(ctx context.Context, tmpl map[string]any, deadline int) (time.Time, error) {
 	ops := []map[string]any{{"op": "replace", "path": "/spec/template", "value": tmpl}}
+	if e.c.scenario == "database" { // a version and its hooks change together, as in one Git commit
+		ops = append(ops, map[string]any{"op": "replace", "path": "/spec/hooks", "value": e.hooks(tagOf(tmpl))})
+	}
 	if deadline > 0 {
 		ops = append(ops, map[string]any{"op": "replace", "path": "/spec/promotion/progressDeadlineSeconds", "value": deadline})
 	}
@@ -438,13 +464,20 @@ func (e *env) killScenario(ctx context.Context) error {
 func (e *env) killer(ctx context.Context) map[string]int {
 	for ctx.Err() == nil {
 		stage := e.obs.releaseField("status", "stage")
-		e.killsMu.Lock()
-		_, killed := e.kills[stage]
-		e.killsMu.Unlock()
 		wanted := false
 		for _, st := range killStages {
 			wanted = wanted || st == stage
 		}
+		if e.c.scenario == "database" { // once while each hook Job runs
+			stage = e.obs.runningHook()
+			wanted = stage != ""
+			if wanted {
+				stage = "hook " + stage
+			}
+		}
+		e.killsMu.Lock()
+		_, killed := e.kills[stage]
+		e.killsMu.Unlock()
 		if wanted && !killed {
 			b, err := os.ReadFile(e.c.operatorPID)
 			pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))

@@ -255,6 +255,23 @@ func (o *observer) releaseField(fields ...string) string {
 	return s
 }
 
+// runningHook: the Job of a hook the release reports Running (status.hooks[]), or "".
+func (o *observer) runningHook() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.rel == nil {
+		return ""
+	}
+	hooks, _, _ := unstructured.NestedSlice(o.rel.Object, "status", "hooks")
+	for _, h := range hooks {
+		if m, ok := h.(map[string]any); ok && m["phase"] == "Running" {
+			job, _ := m["job"].(string)
+			return job
+		}
+	}
+	return ""
+}
+
 func (o *observer) releaseCondition(t string) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
