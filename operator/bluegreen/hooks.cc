@@ -3,30 +3,18 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "operator/api/v1alpha1/revision.h"
 #include "operator/bluegreen/plan.h"
 
 namespace bgo::bluegreen {
 
 using json = nlohmann::json;
 
-namespace {
-std::string shortHash(const std::string& text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf, 6);
-}
-}  // namespace
-
 std::string hookJobName(const std::string& release, const std::string& revision, api::HookKind kind,
                         const std::string& hook, int attempt) {
   // '\n' cannot occur in any part, so the parts cannot run into each other.
-  const std::string hash = shortHash(release + "\n" + revision + "\n" + api::toString(kind) + "\n" + hook +
-                                     "\n" + std::to_string(attempt));
+  const std::string hash = api::fnv1aHex(release + "\n" + revision + "\n" + api::toString(kind) + "\n" + hook +
+                                             "\n" + std::to_string(attempt), 6);
   // <prefix>-<revision>-<hash>: 63 - 1 - 10 - 1 - 6 leaves 45 for the prefix.
   std::string prefix = (release + "-" + hook).substr(0, 45);
   while (!prefix.empty() && prefix.back() == '-') prefix.pop_back();

@@ -5,9 +5,7 @@
 
 namespace bgo::api {
 
-std::string revisionOf(const nlohmann::json& pod_template) {
-  // nlohmann::json keeps objects in a std::map, so dump() is canonical.
-  const std::string text = pod_template.dump();
+std::string fnv1aHex(std::string_view text, std::size_t digits) {
   std::uint64_t h = 14695981039346656037ull;
   for (unsigned char c : text) {
     h ^= c;
@@ -15,7 +13,12 @@ std::string revisionOf(const nlohmann::json& pod_template) {
   }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf, 10);
+  return std::string(buf, digits < 16 ? digits : 16);
+}
+
+std::string revisionOf(const nlohmann::json& pod_template) {
+  // nlohmann::json keeps objects in a std::map, so dump() is canonical.
+  return fnv1aHex(pod_template.dump(), 10);
 }
 
 }  // namespace bgo::api
