@@ -116,6 +116,19 @@ if [[ ${BGO_DEMO_TRAFFIC:-1} == 1 ]]; then
   fi
 fi
 
+if [[ ${BGO_DEMO_TRAFFIC:-1} == 1 ]]; then
+  say "the database route: PostgreSQL clients through Traefik's TCP entry point while the release switches and rolls back"
+  echo "  (two real PostgreSQL servers, blue's on port 5433 and green's on 5434; 100 new connections/s plus 4 long-lived)"
+  if "${as_root[@]}" "$root/test/e2e/tcp_run.sh" --out "$out/tcp" \
+      --operator "$build/operator/bluegreen-operator" 2>&1 | sed 's/^/  /'; then
+    echo "  per second, which database answered new connections (and every failure):"
+    sed 's/^/    /' "$out/tcp/tcp-load.txt"
+  else
+    echo "demo: the database-route run failed; its logs are in $out/tcp" >&2
+    exit 1
+  fi
+fi
+
 say "done in $(( $(date +%s) - t0 ))s"
 cat <<EOM
   The control plane is still running. To explore:
