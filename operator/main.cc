@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
     if (ec) return;
     signalled = true;
     log->info("received signal {}; finishing in-flight work (up to {}s)", sig, options->shutdown_grace.count());
+    io.stop();  // io.run() must return although timers (the malloc trim) are still pending
   });
 
   // The caches sync on their own thread while signals are served here: a signal
