@@ -158,7 +158,7 @@ std::string span(const std::string& from, core::WallTime to) {
   auto t = core::parseRfc3339(from);
   if (!t) return "";
   auto s = std::chrono::duration_cast<std::chrono::seconds>(to - *t).count();
-  if (s < 0) s = 0;
+  if (s <= 0) return "<1s";
   if (s < 120) return std::to_string(s) + "s";
   if (s < 7200) return std::to_string(s / 60) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
   return std::to_string(s / 3600) + "h" + (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
@@ -353,7 +353,8 @@ std::string hookLine(const json& h, core::WallTime now, const Style& y) {
 
 // Hooks: every run of the current revision, the newest runs of others (all of
 // them in -o json), and declared hooks of the current revision not run yet.
-Node hooksNode(const json& hooks, const std::string& revision, core::WallTime now, const Style& y) {
+Node hooksNode(const json& hooks, const std::string& revision, const std::string& active, core::WallTime now,
+               const Style& y) {
   constexpr std::size_t kOthers = 5;
   Node n{"hooks (newest first)", {}};
   const json runs = hooks.value("runs", json::array());
@@ -372,10 +373,13 @@ Node hooksNode(const json& hooks, const std::string& revision, core::WallTime no
       return h.value("current", false) && str(h, "kind") == str(d, "kind") && str(h, "name") == str(d, "name");
     });
     if (ran) continue;
-    n.children.push_back({pad(str(d, "kind"), 11) + pad(str(d, "name"), 10) + " revision " + revision + "  " +
-                              (str(d, "kind") == "onRollback" ? std::string("runs if traffic goes back from this revision")
-                                                              : std::string("not run yet")),
-                          {}});
+    // A revision that already serves without a run: the first route (no
+    // postSwitch), or hooks added after it switched (a hook change alone is no
+    // new revision).
+    const std::string what = str(d, "kind") == "onRollback" ? "runs if traffic goes back from this revision"
+                             : revision == active       ? "not run for this revision (it already serves)"
+                                                        : "not run yet";
+    n.children.push_back({pad(str(d, "kind"), 11) + pad(str(d, "name"), 10) + " revision " + revision + "  " + what, {}});
   }
   if (hidden > 0) {
     n.children.push_back({std::to_string(hidden) + " older run" + (hidden == 1 ? "" : "s") +
@@ -476,7 +480,7 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
     root.children.push_back({line, {}});
   }
 
-  if (Node hooks = hooksNode(hooks_j, str(s, "revision"), now, y); !hooks.children.empty()) {
+  if (Node hooks = hooksNode(hooks_j, str(s, "revision"), str(s.value("active", json::object()), "revision"), now, y); !hooks.children.empty()) {
     root.children.push_back(hooks);
   }
 

@@ -172,6 +172,11 @@ TEST(RenderTreeTest, DatabaseRouteAndHooks) {
         "onRollback down       revision " + rn + "  runs if traffic goes back from this revision"}) {
     EXPECT_NE(plain.find(want), std::string::npos) << "missing \"" << want << "\" in\n" << plain;
   }
+  // Times as the Job records them (whole seconds) may end within the start's second.
+  json quick = releaseWithDatabaseAndHooks();
+  quick["status"]["hooks"][1]["finishTime"] = "2026-12-07T01:09:30Z";
+  quick["status"]["hooks"][1]["startTime"] = "2026-12-07T01:09:29.600Z";
+  EXPECT_NE(renderTree(summarize(quick, json(), json()), kNow, false).find("2026-12-07T01:09:30Z (<1s)"), std::string::npos);
   // The failure message hangs under its run.
   EXPECT_LT(plain.find("-cccccc"), plain.find("BackoffLimitExceeded"));
   // The waiting line comes right after the stage.
@@ -195,7 +200,12 @@ TEST(RenderTreeTest, DatabaseRouteAndHooks) {
   EXPECT_NE(p.find("pinned to green's database (shop-db-green:5432) through every switch"), std::string::npos) << p;
   EXPECT_EQ(p.find("may still be on"), std::string::npos) << p;
   EXPECT_EQ(p.find("waiting   on"), std::string::npos) << p;
-  EXPECT_NE(p.find("preSwitch  migrate    revision " + rn + "  not run yet"), std::string::npos) << p;
+  EXPECT_NE(p.find("preSwitch  migrate    revision " + rn + "  not run for this revision (it already serves)"),
+            std::string::npos) << p;
+  pinned["status"]["activeRevision"] = ro;  // the revision is still to be switched to
+  const std::string q = renderTree(summarize(pinned, json(), json()), kNow, false);
+  EXPECT_NE(q.find("preSwitch  migrate    revision " + rn + "  not run yet"), std::string::npos) << q;
+  EXPECT_NE(q.find("postSwitch smoke      revision " + rn + "  not run yet"), std::string::npos) << q;
 
   // A release without either shows neither.
   const std::string none = renderTree(summaryDraining(), kNow, false);
