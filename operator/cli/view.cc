@@ -400,7 +400,9 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
            (str(s, "message").empty() ? "" : ": " + str(s, "message")),
        {}});
   const json hooks_j = s.value("hooks", json::object());
-  if (const json running = hooks_j.value("running", json()); running.is_object()) {
+  // The operator's stage says whether the release waits (a run left Running
+  // by a replaced template holds nothing).
+  if (const json running = hooks_j.value("running", json()); running.is_object() && stage == "RunningHook") {
     const std::string took = span(str(running, "startTime"), now);
     root.children.push_back(
         {pad("waiting", 10) + y.wrap("1;33", "on " + str(running, "kind") + " hook " + str(running, "name")) +

@@ -207,6 +207,13 @@ TEST(RenderTreeTest, DatabaseRouteAndHooks) {
   EXPECT_NE(q.find("preSwitch  migrate    revision " + rn + "  not run yet"), std::string::npos) << q;
   EXPECT_NE(q.find("postSwitch smoke      revision " + rn + "  not run yet"), std::string::npos) << q;
 
+  // A run still Running while the stage says otherwise: listed, but the release is not waiting on it.
+  json moved_on = releaseWithDatabaseAndHooks();
+  moved_on["status"]["stage"] = "Deploying";
+  const std::string m = renderTree(summarize(moved_on, json(), json()), kNow, false);
+  EXPECT_EQ(m.find("waiting   on"), std::string::npos) << m;
+  EXPECT_NE(m.find("postSwitch smoke      revision " + rn + "  Running"), std::string::npos) << m;
+
   // A release without either shows neither.
   const std::string none = renderTree(summaryDraining(), kNow, false);
   EXPECT_EQ(none.find("database"), std::string::npos) << none;
