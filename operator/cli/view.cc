@@ -9,6 +9,7 @@
 #include "operator/api/v1alpha1/codec.h"
 #include "operator/api/v1alpha1/revision.h"
 #include "operator/traffic/traefik/ingress_route.h"
+#include "operator/traffic/traefik/ingress_route_tcp.h"
 
 namespace bgo::cli {
 
@@ -44,6 +45,12 @@ struct Style {
     if (s == "Failed" || s == "Aborted") return wrap("1;31", s);
     if (s == "Paused" || s == "AwaitingPromotion") return wrap("1;33", s);
     return wrap("1;36", s);
+  }
+  std::string phase(const std::string& s) const {
+    if (s == "Succeeded") return wrap("32", s);
+    if (s == "Failed") return wrap("1;31", s);
+    if (s == "Running") return wrap("1;33", s);
+    return s;
   }
   std::string status(const std::string& s) const {
     if (s == "True") return wrap("32", s);
@@ -144,6 +151,81 @@ std::string age(const std::string& rfc3339, core::WallTime now) {
   return std::to_string(s / 86400) + "d";
 }
 
+namespace {
+
+// "45s", "3m12s", "2h5m" between two RFC 3339 times ("" when either is unparsable).
+std::string span(const std::string& from, core::WallTime to) {
+  auto t = core::parseRfc3339(from);
+  if (!t) return "";
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(to - *t).count();
+  if (s <= 0) return "<1s";
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
+  return std::to_string(s / 3600) + "h" + (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
+}
+
+std::string span(const std::string& from, const std::string& to) {
+  auto t = core::parseRfc3339(to);
+  return t ? span(from, *t) : "";
+}
+
+// routes.tcp: the database route as status.tcpRoute records it (the operator's
+// last reading of the IngressRouteTCP), with what the spec says about it.
+json tcpSummary(const api::Release& r, const json& st) {
+  const api::TcpRoute& t = *r.spec.tcp;
+  const json ts = st.value("tcpRoute", json::object());
+  json out = {{"ingressRouteTCP", str(ts, "name").empty() ? traefik::tcpRouteName(r) : str(ts, "name")},
+              {"match", traefik::kTcpMatchAll},
+              {"existing", !t.existing.empty()},
+              {"color", str(ts, "color").empty() ? json() : json(str(ts, "color"))},
+              {"backend", str(ts, "backend")},
+              {"mode", t.pinned ? "pinned" : "follow"},
+              {"pinned", t.pinned ? json(api::toString(*t.pinned)) : json()},
+              {"drainSeconds", t.pinned ? 0 : t.drain_seconds},
+              {"lastMoveTime", str(ts, "lastMoveTime")},
+              {"backends",
+               {{"blue", traefik::tcpBackend(r, api::Color::kBlue)}, {"green", traefik::tcpBackend(r, api::Color::kGreen)}}},
+              {"recorded", st.contains("tcpRoute")}};
+  // A move applies to new connections only: after a switch (follow), the
+  // color traffic left may still hold established connections.
+  json old = nullptr;
+  if (!t.pinned && !str(ts, "lastMoveTime").empty()) {
+    for (const auto& h : st.value("history", json::array())) {
+      if (!str(h, "from").empty() && str(h, "to") == str(ts, "color")) {
+        auto c = api::parseColor(str(h, "from"));
+        if (c) old = {{"color", api::toString(*c)}, {"backend", traefik::tcpBackend(r, *c)}};
+      }
+      break;  // only the newest switch
+    }
+  }
+  out["previous"] = old;
+  return out;
+}
+
+// hooks: what the spec declares and the runs status.hooks records (newest
+// first), each marked when it belongs to the current revision.
+json hooksSummary(const api::Hooks& hooks, const json& st, const std::string& revision) {
+  json declared = json::array();
+  for (api::HookKind k : {api::HookKind::kPreSwitch, api::HookKind::kPostSwitch, api::HookKind::kOnRollback}) {
+    for (const auto& h : hooks.of(k)) {
+      declared.push_back({{"kind", api::toString(k)}, {"name", h.name}, {"irreversible", h.irreversible}});
+    }
+  }
+  json runs = json::array();
+  json running = nullptr;
+  for (const auto& h : st.value("hooks", json::array())) {
+    json run = {{"name", str(h, "name")},           {"kind", str(h, "kind")},     {"revision", str(h, "revision")},
+                {"job", str(h, "job")},             {"phase", str(h, "phase")},   {"startTime", str(h, "startTime")},
+                {"finishTime", str(h, "finishTime")}, {"message", str(h, "message")},
+                {"irreversible", h.value("irreversible", false)}, {"current", str(h, "revision") == revision}};
+    if (running.is_null() && str(h, "phase") == "Running") running = run;
+    runs.push_back(run);
+  }
+  return {{"declared", declared}, {"runs", runs}, {"running", running}};
+}
+
+}  // namespace
+
 json summarize(const json& release, const json& main_route, const json& preview_route) {
   auto parsed = api::parseRelease(release);
   const json meta = release.value("metadata", json::object());
@@ -198,9 +280,11 @@ json summarize(const json& release, const json& main_route, const json& preview_
       previews.push_back(p);
     }
     routes["preview"] = previews;
+    if (r.spec.tcp) routes["tcp"] = tcpSummary(r, st);
     out["requests"] = {{"promote", r.promote_request}, {"abort", r.abort_request}};
   }
   out["routes"] = routes;
+  out["hooks"] = hooksSummary(parsed ? parsed->release.spec.hooks : api::Hooks{}, st, out["revision"].get<std::string>());
   out["traffic"] = {{"lastSwitchTime", str(st, "lastSwitchTime")},
                     {"confirmedTime", str(st, "trafficConfirmedTime")},
                     {"scaleDownAt", str(st, "scaleDownAt")}};
@@ -214,6 +298,99 @@ json summarize(const json& release, const json& main_route, const json& preview_
   return out;
 }
 
+namespace {
+
+// The database route: where status.tcpRoute says it points, how it follows,
+// and what a move leaves behind (established connections stay).
+Node tcpNode(const json& t, const std::string& stage, core::WallTime now, const Style& y) {
+  std::string line = pad("database", 9) + str(t, "match") + " -> ";
+  if (t["color"].is_string()) line += y.color(t["color"].get<std::string>()) + "  " + str(t, "backend");
+  else if (!str(t, "backend").empty()) line += str(t, "backend") + " (neither color's database)";
+  else line += t.value("recorded", false) ? "(no route)" : "(not recorded yet)";
+  line += y.dim("  IngressRouteTCP " + str(t, "ingressRouteTCP") + (t.value("existing", false) ? " (yours, patched)" : ""));
+  Node n{line, {}};
+  if (str(t, "mode") == "pinned") {
+    n.children.push_back({"pinned to " + str(t, "pinned") + "'s database (" +
+                              str(t.value("backends", json::object()), str(t, "pinned").c_str()) + ") through every switch",
+                          {}});
+  } else {
+    n.children.push_back({"follows the color of the main route (blue " + str(t["backends"], "blue") + ", green " +
+                              str(t["backends"], "green") + ")",
+                          {}});
+  }
+  const std::string moved = str(t, "lastMoveTime");
+  const json prev = t.value("previous", json());
+  if (!moved.empty() && prev.is_object()) {
+    n.children.push_back({"moved at " + moved + " (" + age(moved, now) + " ago): connections opened before may still be on " +
+                              str(prev, "color") + "'s database " + str(prev, "backend") + " until a peer closes them",
+                          {}});
+  } else if (!moved.empty()) {
+    n.children.push_back({"last moved at " + moved + " (" + age(moved, now) + " ago)", {}});
+  }
+  if (const int64_t d = num(t, "drainSeconds"); d > 0) {
+    n.children.push_back({"drainSeconds " + std::to_string(d) + ": after a switch the previous color stays at full size " +
+                              std::to_string(d) + "s longer" + (stage == "Draining" ? " (see the main route)" : ""),
+                          {}});
+  }
+  return n;
+}
+
+std::string hookLine(const json& h, core::WallTime now, const Style& y) {
+  std::string line = pad(str(h, "kind"), 11) + pad(str(h, "name"), 10) + " revision " + str(h, "revision") + "  " +
+                     y.phase(str(h, "phase")) + pad("", 9 - std::min<std::size_t>(9, str(h, "phase").size())) + "  Job " + str(h, "job");
+  const std::string start = str(h, "startTime");
+  const std::string finish = str(h, "finishTime");
+  if (str(h, "phase") == "Running") {
+    if (!start.empty()) line += y.dim("  started " + start + ", running for " + span(start, now));
+  } else if (!start.empty() && !finish.empty()) {
+    line += y.dim("  " + start + " -> " + finish + " (" + span(start, finish) + ")");
+  } else if (!finish.empty()) {
+    line += y.dim("  finished " + finish);
+  }
+  if (h.value("irreversible", false)) line += "  irreversible";
+  return line;
+}
+
+// Hooks: every run of the current revision, the newest runs of others (all of
+// them in -o json), and declared hooks of the current revision not run yet.
+Node hooksNode(const json& hooks, const std::string& revision, const std::string& active, core::WallTime now,
+               const Style& y) {
+  constexpr std::size_t kOthers = 5;
+  Node n{"hooks (newest first)", {}};
+  const json runs = hooks.value("runs", json::array());
+  std::size_t others = 0, hidden = 0;
+  for (const auto& h : runs) {
+    if (!h.value("current", false) && others++ >= kOthers) {
+      ++hidden;
+      continue;
+    }
+    Node line{hookLine(h, now, y), {}};
+    if (str(h, "phase") == "Failed" && !str(h, "message").empty()) line.children.push_back({str(h, "message"), {}});
+    n.children.push_back(line);
+  }
+  for (const auto& d : hooks.value("declared", json::array())) {
+    const bool ran = std::any_of(runs.begin(), runs.end(), [&](const json& h) {
+      return h.value("current", false) && str(h, "kind") == str(d, "kind") && str(h, "name") == str(d, "name");
+    });
+    if (ran) continue;
+    // A revision that already serves without a run: the first route (no
+    // postSwitch), or hooks added after it switched (a hook change alone is no
+    // new revision).
+    const std::string what = str(d, "kind") == "onRollback" ? "runs if traffic goes back from this revision"
+                             : revision == active       ? "not run for this revision (it already serves)"
+                                                        : "not run yet";
+    n.children.push_back({pad(str(d, "kind"), 11) + pad(str(d, "name"), 10) + " revision " + revision + "  " + what, {}});
+  }
+  if (hidden > 0) {
+    n.children.push_back({std::to_string(hidden) + " older run" + (hidden == 1 ? "" : "s") +
+                              " of other revisions in status.hooks (-o json shows all)",
+                          {}});
+  }
+  return n;
+}
+
+}  // namespace
+
 std::string renderTree(const json& s, core::WallTime now, bool color) {
   const Style y{color};
   Node root{y.bold("BlueGreenRelease " + str(s, "name")) + y.dim(" (namespace " + str(s, "namespace") + ")"), {}};
@@ -222,6 +399,17 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
       {pad("stage", 10) + (stage.empty() ? std::string("(not reconciled yet)") : y.stage(stage)) +
            (str(s, "message").empty() ? "" : ": " + str(s, "message")),
        {}});
+  const json hooks_j = s.value("hooks", json::object());
+  // The operator's stage says whether the release waits (a run left Running
+  // by a replaced template holds nothing).
+  if (const json running = hooks_j.value("running", json()); running.is_object() && stage == "RunningHook") {
+    const std::string took = span(str(running, "startTime"), now);
+    root.children.push_back(
+        {pad("waiting", 10) + y.wrap("1;33", "on " + str(running, "kind") + " hook " + str(running, "name")) +
+             " (Job " + str(running, "job") + ", revision " + str(running, "revision") +
+             (took.empty() ? "" : ", running for " + took) + "): the release goes on when it finishes",
+         {}});
+  }
   std::string rev = pad("revision", 10) + str(s, "revision") + y.dim(" (spec.template, generation " +
                                                                      std::to_string(num(s, "generation")) + ", observed " +
                                                                      std::to_string(num(s, "observedGeneration")) + ")");
@@ -276,6 +464,7 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
                        y.dim("  IngressRoute " + str(p, "ingressRoute"));
     routes.children.push_back({line, {}});
   }
+  if (routes_j.contains("tcp")) routes.children.push_back(tcpNode(routes_j["tcp"], stage, now, y));
   root.children.push_back(routes);
 
   std::string conds;
@@ -291,6 +480,10 @@ std::string renderTree(const json& s, core::WallTime now, bool color) {
     if (!str(req, "promote").empty()) line += "promote=" + str(req, "promote");
     if (!str(req, "abort").empty()) line += (str(req, "promote").empty() ? "" : "  ") + ("abort=" + str(req, "abort"));
     root.children.push_back({line, {}});
+  }
+
+  if (Node hooks = hooksNode(hooks_j, str(s, "revision"), str(s.value("active", json::object()), "revision"), now, y); !hooks.children.empty()) {
+    root.children.push_back(hooks);
   }
 
   Node history{"history (newest first)", {}};

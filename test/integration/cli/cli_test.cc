@@ -332,5 +332,82 @@ TEST_F(CliTest, GetWatchPrintsEveryChange) {
   watch->stop();
 }
 
+// A database Service outside the colors (no selector) with a ready EndpointSlice
+// written here, as tcp_route_test.cc does.
+void createDatabase(kube::KubeClient& client, const std::string& ns, const std::string& name) {
+  const json port = json::array({{{"name", "pg"}, {"port", 5432}, {"protocol", "TCP"}}});
+  auto svc = client.create(core::gvrs::kServices, ns,
+                           {{"apiVersion", "v1"}, {"kind", "Service"}, {"metadata", {{"name", name}, {"namespace", ns}}},
+                            {"spec", {{"ports", port}}}});
+  ASSERT_TRUE(svc) << svc.error().describe();
+  auto slice = client.create(
+      core::gvrs::kEndpointSlices, ns,
+      {{"apiVersion", "discovery.k8s.io/v1"},
+       {"kind", "EndpointSlice"},
+       {"metadata",
+        {{"name", name + "-manual"},
+         {"namespace", ns},
+         {"labels", {{"kubernetes.io/service-name", name}, {"endpointslice.kubernetes.io/managed-by", "bgo-tests"}}}}},
+       {"addressType", "IPv4"},
+       {"ports", port},
+       {"endpoints", json::array({{{"addresses", json::array({"198.18.9.1"})}, {"conditions", {{"ready", true}}}}})}});
+  ASSERT_TRUE(slice) << slice.error().describe();
+}
+
+TEST_F(CliTest, GetShowsTheDatabaseRouteAndTheHooks) {
+  createDatabase(*client_, ns_, "db-blue");
+  createDatabase(*client_, ns_, "db-green");
+  startOperator();
+  // The plane's Job controller and nodesim run the hook's command on this host.
+  const json hook = {{"name", "migrate"},
+                     {"timeoutSeconds", 60},
+                     {"template", {{"spec", {{"containers", json::array({{{"name", "migrate"},
+                                                                          {"command", {"sh", "-c", "sleep 4; exit 0"}}}})}}}}}};
+  createRelease(kImage1, {{"routing", {{"tcp", {{"entryPoints", {"postgres"}},
+                                                {"blue", {{"service", "db-blue"}, {"port", 5432}}},
+                                                {"green", {{"service", "db-green"}, {"port", 5432}}}}}}},
+                          {"hooks", {{"preSwitch", json::array({hook})}}}});
+  // The first route waits for the preSwitch hook: get names it while it runs.
+  ASSERT_TRUE(waitFor("the hook running", [&] {
+    const json h = status().value("hooks", json::array());
+    return !h.empty() && h[0].value("phase", "") == "Running";
+  }, 30s));
+  auto running = cli({"get", name_, "-o", "json"});
+  ASSERT_EQ(running.exit_code, 0) << running.output;
+  const json r = json::parse(running.output);
+  EXPECT_EQ(r["hooks"]["running"].value("name", ""), "migrate") << running.output;
+  EXPECT_EQ(r["hooks"]["runs"][0]["phase"], "Running") << running.output;
+
+  ASSERT_TRUE(waitStable(60s, "blue"));
+  auto js = cli({"get", name_, "-o", "json"});
+  ASSERT_EQ(js.exit_code, 0) << js.output;
+  const json s = json::parse(js.output);
+  const json& tcp = s["routes"]["tcp"];
+  EXPECT_EQ(tcp["ingressRouteTCP"], name_ + "-tcp") << js.output;
+  EXPECT_EQ(tcp["color"], "blue") << js.output;
+  EXPECT_EQ(tcp["backend"], "db-blue:5432") << js.output;
+  EXPECT_EQ(tcp["mode"], "follow") << js.output;
+  ASSERT_EQ(s["hooks"]["runs"].size(), 1u) << js.output;
+  const json& run = s["hooks"]["runs"][0];
+  EXPECT_EQ(run["name"], "migrate");
+  EXPECT_EQ(run["kind"], "preSwitch");
+  EXPECT_EQ(run["phase"], "Succeeded") << js.output;
+  EXPECT_EQ(run["revision"], s["revision"]);
+  EXPECT_EQ(run["current"], true);
+  EXPECT_TRUE(s["hooks"]["running"].is_null()) << js.output;
+
+  auto get = cli({"get", name_});
+  EXPECT_EQ(get.exit_code, 0) << get.output;
+  const std::string job = run["job"];
+  for (const std::string& want : {std::string("database HostSNI(`*`) -> blue  db-blue:5432  IngressRouteTCP ") + name_ + "-tcp",
+                                  std::string("follows the color of the main route"),
+                                  std::string("hooks (newest first)"),
+                                  "preSwitch  migrate    revision " + s["revision"].get<std::string>() + "  Succeeded  Job " + job}) {
+    EXPECT_TRUE(has(get.output, want)) << "missing \"" << want << "\" in\n" << get.output;
+  }
+  EXPECT_FALSE(has(get.output, "waiting   on")) << get.output;
+  EXPECT_FALSE(has(get.output, "\033[")) << "colours in piped output";
+}
+
 }  // namespace
 }  // namespace bgo::itest
