@@ -1,8 +1,8 @@
 package main
 
 // The database scenario: every request runs a query on a real PostgreSQL, version 1.1 of the app needs a
-// column that a preSwitch hook Job adds (golang-migrate up), and the rollback to 1.0 runs 1.1's onRollback
-// hook (migrate down). Each hook run is counted in the database itself, so "exactly once" is checked where
+// column that a preSwitch hook Job adds (golang-migrate up), a postSwitch hook checks the live schema, and
+// the rollback to 1.0 runs 1.1's onRollback hook (migrate down). Each hook run is counted in the database itself, so "exactly once" is checked where
 // it matters.
 
 import (
@@ -73,11 +73,21 @@ func (e *env) dbEnv(tag string) []any {
 	}
 }
 
-// hookJob: a hook that migrates to a schema version, then records its run (name, kind, revision).
-func (e *env) hookJob(name string, version int) map[string]any {
+// migrateJob: a hook that migrates to a schema version, then records its run (name, kind, revision).
+func (e *env) migrateJob(name string, version int) map[string]any {
+	return e.hookJob(name, fmt.Sprintf(`"$MIGRATE" -path "$MIGRATIONS" -database "$DB" goto %d`, version))
+}
+
+// checkJob: a postSwitch hook that fails unless the live schema is the given version, then records its run.
+func (e *env) checkJob(name string, version int) map[string]any {
+	return e.hookJob(name, fmt.Sprintf(`test "$(psql "$DB" -tAc 'SELECT version FROM schema_migrations')" = %d`, version))
+}
+
+// hookJob: a hook Job that runs step, then records its run in hook_runs (name, kind, revision).
+func (e *env) hookJob(name, step string) map[string]any {
 	// The second of sleep: a real migration takes a while, and the kill variant needs the Job running.
-	script := fmt.Sprintf(`sleep 1 && "$MIGRATE" -path "$MIGRATIONS" -database "$DB" goto %d && `+
-		`echo "INSERT INTO hook_runs(hook, kind, revision) VALUES ('$BGO_HOOK', '$BGO_HOOK_KIND', '$BGO_REVISION')" | psql "$DB" -v ON_ERROR_STOP=1 -q`, version)
+	script := `sleep 1 && ` + step + ` && ` +
+		`echo "INSERT INTO hook_runs(hook, kind, revision) VALUES ('$BGO_HOOK', '$BGO_HOOK_KIND', '$BGO_REVISION')" | psql "$DB" -v ON_ERROR_STOP=1 -q`
 	return map[string]any{
 		"name":           name,
 		"timeoutSeconds": int64(60),
@@ -92,11 +102,13 @@ func (e *env) hookJob(name string, version int) map[string]any {
 	}
 }
 
-// hooks: spec.hooks of each app version: migrate up before its switch, and (1.1) down when it is left.
+// hooks: spec.hooks of each app version: migrate up before its switch; 1.1 also checks the live schema
+// after its switch and migrates down when it is left.
 func (e *env) hooks(tag string) map[string]any {
-	h := map[string]any{"preSwitch": []any{e.hookJob("migrate-up", schemaOf(tag))}}
+	h := map[string]any{"preSwitch": []any{e.migrateJob("migrate-up", schemaOf(tag))}}
 	if tag != "1.0" {
-		h["onRollback"] = []any{e.hookJob("migrate-down", schemaOf(tag)-1)}
+		h["postSwitch"] = []any{e.checkJob("check-schema", schemaOf(tag))}
+		h["onRollback"] = []any{e.migrateJob("migrate-down", schemaOf(tag)-1)}
 	}
 	return h
 }
@@ -137,8 +149,8 @@ func (e *env) databaseScenario(ctx context.Context, rev1 string) error {
 			stopKiller()
 			kills := <-done
 			e.res.Kills = kills
-			if len(kills) < 2 {
-				e.res.failf("the operator was SIGKILLed during %d hook runs, want 2 (the up and the down migration): %v", len(kills), kills)
+			if len(kills) < 3 {
+				e.res.failf("the operator was SIGKILLed during %d hook runs, want 3 (the up migration, the postSwitch check, the down migration): %v", len(kills), kills)
 			}
 		}()
 	}
@@ -154,6 +166,13 @@ func (e *env) databaseScenario(ctx context.Context, rev1 string) error {
 	}
 	rev2 := e.res.Switches[len(e.res.Switches)-1].ToRev
 	e.obs.note("schema version 2 (release 1.1 live)")
+	// The rollback starts once 1.1's postSwitch check is done (a rollback during it is a test of its own).
+	if err := e.waitFor(ctx, 60*time.Second, "1.1's postSwitch check to run", func() bool {
+		runs, err := e.hookRuns(ctx)
+		return err == nil && runs["check-schema/postSwitch/"+rev2] > 0
+	}); err != nil {
+		return err
+	}
 	if err := e.stepRollback(ctx); err != nil {
 		return err
 	}
@@ -168,7 +187,8 @@ func (e *env) databaseScenario(ctx context.Context, rev1 string) error {
 	if err != nil {
 		return err
 	}
-	want := map[string]int{"migrate-up/preSwitch/" + rev1: 1, "migrate-up/preSwitch/" + rev2: 1, "migrate-down/onRollback/" + rev2: 1}
+	want := map[string]int{"migrate-up/preSwitch/" + rev1: 1, "migrate-up/preSwitch/" + rev2: 1,
+		"check-schema/postSwitch/" + rev2: 1, "migrate-down/onRollback/" + rev2: 1}
 	for k, n := range want {
 		if runs[k] != n {
 			e.res.failf("hook %s ran %d times, want exactly %d (all runs: %v)", k, runs[k], n, runs)
