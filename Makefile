@@ -62,10 +62,14 @@ unit: build
 
 # Every test against the real control plane. A plane this target started is
 # stopped at the end; one that was already running is left running.
-test: build fuzz-build plane-build
+# The C++ builds and the Go-built plane run side by side: each has serial stretches (module downloads,
+# links) that leave a core idle.
+test:
+	@$(MAKE) --no-print-directory -j3 build fuzz-build plane-build
 	@scripts/run-tests.sh $(BUILD_DIR) $(CTEST_ARGS)
 
-demo: build plane-build
+demo:
+	@$(MAKE) --no-print-directory -j2 build plane-build
 	@scripts/demo.sh $(BUILD_DIR)
 
 bench: build plane-up
