@@ -50,7 +50,8 @@ class ScaleTest : public OperatorTest {
   // Reasons and messages of the Events about one object of `kind`, oldest first.
   std::vector<std::string> eventsAbout(const std::string& kind, const std::string& name) {
     std::vector<std::string> out;
-    auto r = client_->list(kEvents, ns_, {.field_selector = "involvedObject.kind=" + kind + ",involvedObject.name=" + name});
+    const std::string selector = "involvedObject.kind=" + kind + ",involvedObject.name=" + name;
+    auto r = client_->list(kEvents, ns_, {.field_selector = selector});
     if (!r) return out;
     for (const auto& e : (*r)["items"]) out.push_back(e.value("reason", "") + ": " + e.value("message", ""));
     return out;
@@ -349,9 +350,9 @@ TEST_F(ScaleTest, HpaSizesTheReleaseThroughScaleAndTheSwitchKeepsItsSize) {
   EXPECT_TRUE(rescaled) << "no AbleToScale condition: " << h["status"].dump();
   const auto events = eventsAbout("HorizontalPodAutoscaler", name_);
   std::cout << "HPA events: " << testing::PrintToString(events) << "\n";
-  EXPECT_NE(std::find(events.begin(), events.end(),
-                      "SuccessfulRescale: New size: 3; reason: Current number of replicas below Spec.MinReplicas"),
-            events.end());
+  const std::string raised =
+      "SuccessfulRescale: New size: 3; reason: Current number of replicas below Spec.MinReplicas";
+  EXPECT_NE(std::find(events.begin(), events.end(), raised), events.end());
   for (const auto& e : events) {
     EXPECT_EQ(e.rfind("SelectorRequired", 0), std::string::npos) << "the HPA found no status.selector: " << e;
     EXPECT_EQ(e.rfind("InvalidSelector", 0), std::string::npos) << e;
@@ -389,8 +390,8 @@ TEST_F(ScaleTest, HpaSizesTheReleaseThroughScaleAndTheSwitchKeepsItsSize) {
         ++live_fewer;
       }
     }
-    std::cout << samples.size() << " samples: green with the new image in " << preview << ", after the switch "
-              << after << "\n";
+    std::cout << samples.size() << " samples: green with the new image in " << preview
+              << ", after the switch " << after << "\n";
     EXPECT_GE(preview, 5) << "the sampler did not see green's rollout";
     EXPECT_GE(after, 1) << "the sampler did not see the switch";
     EXPECT_EQ(preview_other, 0) << "green ran the new image at another size than 3 (e.g. " << example << ")";
@@ -412,10 +413,9 @@ TEST_F(ScaleTest, HpaSizesTheReleaseThroughScaleAndTheSwitchKeepsItsSize) {
   }, 30s));
   const auto later = eventsAbout("HorizontalPodAutoscaler", name_);
   std::cout << "HPA status after maxReplicas 2: " << h["status"].dump() << "\n";
-  EXPECT_NE(std::find(later.begin(), later.end(),
-                      "SuccessfulRescale: New size: 2; reason: Current number of replicas above Spec.MaxReplicas"),
-            later.end())
-      << testing::PrintToString(later);
+  const std::string lowered =
+      "SuccessfulRescale: New size: 2; reason: Current number of replicas above Spec.MaxReplicas";
+  EXPECT_NE(std::find(later.begin(), later.end(), lowered), later.end()) << testing::PrintToString(later);
 }
 
 // The budget of the live color on the real server: the disruption controller
@@ -444,14 +444,16 @@ TEST_F(ScaleTest, PdbRefusesAnEvictionOfALivePodThatWouldBreakTheBudget) {
   const std::string victim_uid = strAt(pods[0], "/metadata/uid");
   auto refused = evict(victim);
   ASSERT_FALSE(refused) << "an eviction that breaks minAvailable 3 of 3 was allowed";
-  std::cout << "refused eviction: HTTP " << refused.error().http_status << ": " << refused.error().message << "\n";
+  std::cout << "refused eviction: HTTP " << refused.error().http_status << ": " << refused.error().message
+            << "\n";
   EXPECT_EQ(refused.error().http_status, 429) << refused.error().describe();
   EXPECT_NE(refused.error().message.find("Cannot evict pod as it would violate the pod's disruption budget"),
             std::string::npos)
       << refused.error().describe();
   EXPECT_TRUE(holdsFor([&] {
     const json p = get(kPods, victim);
-    return p.is_object() && strAt(p, "/metadata/uid") == victim_uid && !p["metadata"].contains("deletionTimestamp");
+    return p.is_object() && strAt(p, "/metadata/uid") == victim_uid &&
+           !p["metadata"].contains("deletionTimestamp");
   }, 2s)) << "the pod went away after a refused eviction";
 
   // One disruption allowed: the same eviction goes through, the Deployment replaces the pod.
@@ -504,7 +506,8 @@ TEST_F(ScaleTest, AScaleBelowStandbyReplicasIsRefusedByTheApiServer) {
   auto w = client_->replace(kBlueGreenReleases, ns_, name_, s, {.subresource = "scale"});
   ASSERT_FALSE(w) << "a /scale write below standbyReplicas was accepted";
   EXPECT_EQ(w.error().http_status, 422) << w.error().describe();
-  EXPECT_NE(w.error().message.find("spec.scaleDown.standbyReplicas"), std::string::npos) << w.error().describe();
+  EXPECT_NE(w.error().message.find("spec.scaleDown.standbyReplicas"), std::string::npos)
+      << w.error().describe();
   EXPECT_EQ(intAt(release(), "/spec/replicas"), 3) << "the refused scale changed spec.replicas";
 
   kubectlScale(2);  // down to standbyReplicas itself is fine
