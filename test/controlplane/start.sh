@@ -117,7 +117,8 @@ args_of() {
       --authentication-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authorization-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --bind-address 127.0.0.1 --secure-port "$KCM_PORT" --leader-elect=false \
-      --controllers deployment-controller,replicaset-controller,endpointslice-controller,endpoints-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller,job-controller \
+      --controllers deployment-controller,replicaset-controller,endpointslice-controller,endpoints-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller,clusterrole-aggregation-controller,job-controller,horizontal-pod-autoscaler-controller,disruption-controller \
+      --horizontal-pod-autoscaler-sync-period 2s \
       --use-service-account-credentials=false --service-account-private-key-file "$pki/sa.key" \
       --root-ca-file "$pki/ca.crt" --profiling=false ;;
     nodesim) echo --kubeconfig "$PLANE_DIR/nodesim.kubeconfig" --nodes "${BGO_SIM_NODES:-2}" \
@@ -157,8 +158,29 @@ wait_for() { # what seconds command...
 }
 kc() { kubectl --kubeconfig "$ADMIN" --request-timeout 10s "$@"; }
 
+# same_flags <component>: the running process has exactly the arguments this script gives it now.
+same_flags() {
+  local have
+  have=$(tr '\0' ' ' < "/proc/$(pid_of "$1")/cmdline" 2>/dev/null) || return 1
+  [[ ${have#* } == "$(args_of "$1") " ]]
+}
+# A kube-controller-manager from an older start.sh (e.g. without the HPA and disruption controllers) is
+# restarted rather than reused: it keeps no state, and tests rely on the controllers listed above.
+stop_stale() { # component
+  local pid i
+  pid=$(pid_of "$1")
+  say "restarting $1 (pid $pid): it runs with other flags than this script gives it"
+  kill -TERM "$pid" 2>/dev/null || true
+  for (( i = 0; i < 100; i++ )); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$PLANE_DIR/pids/$1.pid"
+}
+
 running=0 restarted=() up=()
 for c in "${COMPONENTS[@]}"; do
+  if [[ $c == kube-controller-manager ]] && alive "$c" && ! same_flags "$c"; then
+    stop_stale "$c"
+  fi
   if alive "$c"; then
     running=$((running + 1))
     up+=("$c")
