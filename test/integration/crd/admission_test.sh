@@ -26,7 +26,11 @@ export KUBECONFIG="$BGO_KUBECONFIG"
 KUBECTL=${KUBECTL:-kubectl}
 command -v "$KUBECTL" >/dev/null || { echo "FAIL: kubectl not found (KUBECTL=$KUBECTL)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq not found" >&2; exit 1; }
-k() { "$KUBECTL" --request-timeout=30s "$@"; }
+# A cache of its own: ~/.kube/cache can hold the discovery and OpenAPI of an earlier plane on the same
+# address, and explain then describes that plane's CRD.
+kcache=$(mktemp -d)
+trap 'rm -rf "$kcache"' EXIT
+k() { "$KUBECTL" --request-timeout=30s --cache-dir "$kcache" "$@"; }
 
 failures=0
 checks=0
@@ -101,7 +105,7 @@ fi
 # --- status validation, printer columns, explain ------------------------------------------------------
 # A real object (paused, so an operator watching the namespace writes nothing but status).
 obj=bgo-crd-admission-$$
-cleanup() { k delete bgr -n "$ns" "$obj" --ignore-not-found --wait=false >/dev/null 2>&1; }
+cleanup() { k delete bgr -n "$ns" "$obj" --ignore-not-found --wait=false >/dev/null 2>&1; rm -rf "$kcache"; }
 trap cleanup EXIT
 if out=$(sed -e "s/name: minimal/name: $obj/" -e 's/^spec:/spec:\n  paused: true/' "$here/valid/minimal.yaml" |
   k apply -n "$ns" --server-side --field-manager=bgo-tests -f - 2>&1); then
@@ -172,8 +176,14 @@ for field in spec.promotion.readyForSeconds spec.routing.existingIngressRoute.ma
     fail "explain bgr.$field failed: $out"
   fi
 done
-if explain bgr | grep -qF 'bluegreen.io/promote'; then pass "explain bgr documents the promote annotation"
-else fail "explain bgr does not mention bluegreen.io/promote"; fi
+# The text is retried too: right after a CRD update explain can answer from the schema published before it.
+promote_doc=""
+for i in $(seq 1 20); do
+  if explain bgr | grep -qF 'bluegreen.io/promote'; then promote_doc=yes; break; fi
+  sleep 0.5
+done
+if [[ -n $promote_doc ]]; then pass "explain bgr documents the promote annotation"
+else fail "explain bgr does not mention bluegreen.io/promote (10 s of retries): $(explain bgr | head -20)"; fi
 
 echo "admission: $((checks - failures))/$checks checks passed ($ninvalid invalid manifests)"
 ((failures == 0))
