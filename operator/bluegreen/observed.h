@@ -101,6 +101,9 @@ struct Observed {
   RouteView main_route;         // managed `<name>` or the user's existingIngressRoute
   RouteView preview_route;      // managed `<name>-preview`
   RouteView tcp_route;          // spec.routing.tcp: managed `<name>-tcp` or the user's IngressRouteTCP
+  // `<name>-tcp` when the spec no longer asks for it (spec.routing.tcp removed, or
+  // an existingIngressRouteTCP named instead): deleted if this release owns it.
+  RouteView unwanted_tcp_route;
   std::array<DatabaseView, 2> databases;  // spec.routing.tcp: each color's database Service
   core::WallTime now;
   // Traefik's view of the last switch: nullopt when no Traefik API is

@@ -9,6 +9,7 @@
 #include "operator/bluegreen/hooks.h"
 #include "operator/api/v1alpha1/codec.h"
 #include "operator/traffic/traefik/ingress_route.h"
+#include "operator/traffic/traefik/ingress_route_tcp.h"
 
 namespace bgo::bluegreen {
 
@@ -162,6 +163,7 @@ class Planner {
   void adoptSwitchFromRoute(Color active);
   Plan routeMissing();
   Plan tcpBlocked(const tcp::Blocker& b);
+  void removeUnwantedTcpRoute();
   void ensureTcpRoute(Color http_color);
   void fillColors();
   void ensureServices();
@@ -1099,6 +1101,23 @@ Plan Planner::tcpBlocked(const tcp::Blocker& b) {
   return std::move(p_);
 }
 
+// The operator's own <name>-tcp once the spec no longer asks for it: left in
+// place it would keep routing the entry point (beside a user's route named
+// instead, two routes for one HostSNI). A user's route is never deleted.
+void Planner::removeUnwantedTcpRoute() {
+  const RouteView& rt = o_.unwanted_tcp_route;
+  if (!rt.exists() || !rt.owned) return;
+  const std::string name = traefik::ownedTcpRouteName(r_);
+  const std::string why = spec_.tcp ? "spec.routing.tcp.existingIngressRouteTCP names " + spec_.tcp->existing
+                                    : std::string("spec.routing.tcp was removed");
+  act(Action::Kind::kDelete, core::gvrs::kIngressRouteTcps, name,
+      json{{"uid", rt.object->value("/metadata/uid"_json_pointer, std::string())}},
+      "delete database route " + name + ": " + why);
+  event("Normal", "DatabaseRouteRemoved",
+        "IngressRouteTCP " + name + " deleted: " + why + "; established connections stay open until a peer "
+        "closes them");
+}
+
 void Planner::ensureTcpRoute(Color http_color) {
   tcp::Step step = tcp::plan(o_, http_color, now_, r_.status.tcp_route);
   for (auto& a : step.actions) p_.actions.push_back(std::move(a));
@@ -1180,6 +1199,7 @@ Plan Planner::run() {
   }
   // Last: the database route follows the main route as this plan leaves it.
   if (spec_.tcp && (switched_to_ || active)) ensureTcpRoute(switched_to_ ? *switched_to_ : *active);
+  removeUnwantedTcpRoute();
   pruneHooks();
   return std::move(p_);
 }

@@ -53,6 +53,10 @@ std::optional<Observed> Reconciler::observe(const core::ObjectKey& key) const {
   o.preview_route.object = cache_.get(kIngressRoutes, r.ns, traefik::previewRouteName(r));
   if (o.preview_route.object) o.preview_route.owned = ownedBy(*o.preview_route.object, r.uid);
   if (r.spec.existing_route) o.route_claimed_by = routeClaimant(*obj, r);
+  if (!r.spec.tcp || !r.spec.tcp->existing.empty()) {
+    o.unwanted_tcp_route.object = cache_.get(kIngressRouteTcps, r.ns, traefik::ownedTcpRouteName(r));
+    if (o.unwanted_tcp_route.object) o.unwanted_tcp_route.owned = ownedBy(*o.unwanted_tcp_route.object, r.uid);
+  }
   if (r.spec.tcp) {
     o.tcp_route.object = cache_.get(kIngressRouteTcps, r.ns, traefik::tcpRouteName(r));
     if (o.tcp_route.object) o.tcp_route.owned = ownedBy(*o.tcp_route.object, r.uid);

@@ -16,8 +16,10 @@ bool names(const json& svc, const api::Release& r, const api::TcpBackend& b) {
 
 }  // namespace
 
+std::string ownedTcpRouteName(const api::Release& r) { return r.name + "-tcp"; }
+
 std::string tcpRouteName(const api::Release& r) {
-  return r.spec.tcp && !r.spec.tcp->existing.empty() ? r.spec.tcp->existing : r.name + "-tcp";
+  return r.spec.tcp && !r.spec.tcp->existing.empty() ? r.spec.tcp->existing : ownedTcpRouteName(r);
 }
 
 std::string tcpBackend(const api::Release& r, Color c) {

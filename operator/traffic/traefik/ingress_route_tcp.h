@@ -22,6 +22,7 @@ using api::Color;
 inline constexpr const char* kTcpMatchAll = "HostSNI(`*`)";
 
 std::string tcpRouteName(const api::Release& r);  // existingIngressRouteTCP or <name>-tcp
+std::string ownedTcpRouteName(const api::Release& r);  // <name>-tcp, the one the operator creates
 std::string tcpBackend(const api::Release& r, Color c);  // "db-blue:5432"
 
 // Full apply configuration; `meta` carries labels and ownerReferences.

@@ -137,6 +137,24 @@ TEST_F(TcpRouteTest, ExistingIngressRouteTcpIsPatchedAndOtherwiseLeftAlone) {
   ASSERT_TRUE(waitFor("user's route on green", [&] { return tcpService("db") == "db-green"; }, 30s));
 }
 
+// A user's change reaches the objects it describes both ways: without
+// spec.routing.tcp the operator's own route goes; a user's route stays.
+TEST_F(TcpRouteTest, RemovingTheDatabaseRouteDeletesTheOwnedRouteOnly) {
+  database("db-blue", true);
+  database("db-green", true);
+  startOperator();
+  createRelease(kImage1, tcpSpec());
+  ASSERT_TRUE(waitStable(60s));
+  ASSERT_EQ(tcpService(), "db-blue");
+  mergePatch(core::gvrs::kBlueGreenReleases, name_, {{"spec", {{"routing", {{"tcp", nullptr}}}}}});
+  ASSERT_TRUE(waitFor("the owned IngressRouteTCP deleted", [&] { return !get(kIngressRouteTcps, name_ + "-tcp").is_object(); },
+                      15s));
+  ASSERT_TRUE(waitFor("status without tcpRoute", [&] { return !status().contains("tcpRoute"); }, 10s));
+  EXPECT_EQ(releaseEvents("DatabaseRouteRemoved").size(), 1u);
+  EXPECT_EQ(routeService(), name_ + "-blue") << "the main route is untouched";
+  ASSERT_TRUE(waitStable(10s));
+}
+
 TEST_F(TcpRouteTest, UnreadyDatabaseHoldsBothRoutesAndNamesTheService) {
   database("db-blue", true);
   database("db-green", false);

@@ -443,6 +443,55 @@ TEST(TcpPlanTest, RouteAddedWhileTheLiveDatabaseIsUnreadyWaitsAndIsNotReady) {
   EXPECT_EQ(w.condition("Ready"), "True");
 }
 
+TEST(TcpPlanTest, RemovingTheTcpSpecDeletesTheOwnedRoute) {
+  World w = tcpWorld();
+  w.settle();
+  ASSERT_EQ(w.tcpRouteService(), "db-blue");
+  w.objects()["IngressRouteTCP/shop-tcp"]["metadata"]["uid"] = "uid-tcp";
+  w.editSpec([](json& spec) { spec["routing"].erase("tcp"); });
+  Plan p = w.step();
+  const int i = indexOf(p, "ingressroutetcps");
+  ASSERT_GE(i, 0);
+  EXPECT_EQ(p.actions[i].kind, Action::Kind::kDelete);
+  EXPECT_EQ(p.actions[i].name, "shop-tcp");
+  EXPECT_EQ(p.actions[i].body.value("uid", ""), "uid-tcp") << "deleted only as the object that was read";
+  const PlannedEvent* e = event(p, "DatabaseRouteRemoved");
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->message.find("spec.routing.tcp was removed"), std::string::npos) << e->message;
+  w.converge();
+  w.settle();
+  EXPECT_FALSE(w.objects().count("IngressRouteTCP/shop-tcp"));
+  EXPECT_FALSE(w.release()["status"].contains("tcpRoute"));
+  EXPECT_EQ(w.stage(), "Stable");
+  const int writes = w.writes;
+  EXPECT_TRUE(w.step().actions.empty());
+  EXPECT_EQ(w.writes, writes);
+}
+
+TEST(TcpPlanTest, NamingAnExistingRouteDeletesTheOwnedOneAndKeepsTheUsers) {
+  World w = tcpWorld();
+  w.settle();
+  ASSERT_EQ(w.tcpRouteService(), "db-blue");
+  w.objects()["IngressRouteTCP/db"] = json::parse(R"J({"kind":"IngressRouteTCP","metadata":{"name":"db"},
+    "spec":{"entryPoints":["pg"],"routes":[{"match":"HostSNI(`*`)","services":[{"name":"legacy-db","port":5432}]}]}})J");
+  w.editSpec([](json& spec) { spec["routing"]["tcp"]["existingIngressRouteTCP"] = "db"; });
+  w.settle();
+  EXPECT_FALSE(w.objects().count("IngressRouteTCP/shop-tcp")) << "two routes for one HostSNI would both route";
+  EXPECT_EQ(w.tcpRouteService("db"), "db-blue");
+  // Back to no database route: the user's route is left as it is.
+  w.editSpec([](json& spec) { spec["routing"].erase("tcp"); });
+  w.settle();
+  EXPECT_TRUE(w.objects().count("IngressRouteTCP/db"));
+}
+
+TEST(TcpPlanTest, AForeignRouteWithTheOwnedNameIsNeverDeleted) {
+  World w(releaseObject("shop:1.0"));
+  w.objects()["IngressRouteTCP/shop-tcp"] = json::parse(R"J({"kind":"IngressRouteTCP","metadata":{"name":"shop-tcp"},
+    "spec":{"routes":[{"match":"HostSNI(`*`)","services":[{"name":"theirs","port":5432}]}]}})J");
+  w.settle();
+  EXPECT_TRUE(w.objects().count("IngressRouteTCP/shop-tcp"));
+}
+
 TEST(TcpPlanTest, NoTcpSpecMeansNoTcpRouteAndNoStatus) {
   World w(releaseObject("shop:1.0"));
   w.settle();

@@ -78,6 +78,12 @@ class World {
     release_["spec"]["template"] = podTemplate(image);
     release_["metadata"]["generation"] = release_["metadata"]["generation"].get<int>() + 1;
   }
+  // A user's edit of the spec: a new generation.
+  template <class F>
+  void editSpec(F&& edit) {
+    edit(release_["spec"]);
+    release_["metadata"]["generation"] = release_["metadata"]["generation"].get<int>() + 1;
+  }
   void annotate(const std::string& key, const std::string& value) {
     release_["metadata"]["annotations"][key] = value;
   }
@@ -118,6 +124,12 @@ class World {
     if (auto it = objects_.find("IngressRoute/shop-preview"); it != objects_.end()) {
       o.preview_route.object = std::make_shared<const json>(it->second);
       o.preview_route.owned = ownedBy(it->second, uid);
+    }
+    if (!o.parsed.release.spec.tcp || !o.parsed.release.spec.tcp->existing.empty()) {
+      if (auto it = objects_.find("IngressRouteTCP/shop-tcp"); it != objects_.end()) {
+        o.unwanted_tcp_route.object = std::make_shared<const json>(it->second);
+        o.unwanted_tcp_route.owned = ownedBy(it->second, uid);
+      }
     }
     if (const auto& tcp = o.parsed.release.spec.tcp) {
       const std::string name = tcp->existing.empty() ? "shop-tcp" : tcp->existing;
