@@ -5,7 +5,8 @@
 #   3. apply manifests/samples/shop.yaml, wait until blue serves it
 #   4. ship a new image, print the release's status as it moves to green
 #   5. real traffic through Traefik during a switch, a rollback and a failed release, drawn as SVG
-#      pictures in build/demo/traffic/ (test/e2e/run.sh; needs root for a network namespace)
+#      pictures in build/demo/traffic/ (test/e2e/run.sh; needs root for a network namespace); the same with
+#      PostgreSQL clients on the database route, drawn in build/demo/tcp/tcp-route.svg (test/e2e/tcp_run.sh)
 # The plane is left running for exploration (`make plane-down` stops it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -123,6 +124,8 @@ if [[ ${BGO_DEMO_TRAFFIC:-1} == 1 ]]; then
       --operator "$build/operator/bluegreen-operator" 2>&1 | sed 's/^/  /'; then
     echo "  per second, which database answered new connections (and every failure):"
     sed 's/^/    /' "$out/tcp/tcp-load.txt"
+    echo "  HTTP pictures: $(ls "$out"/traffic/*.svg "$out"/database/*.svg 2>/dev/null | tr '\n' ' ')"
+    echo "  database-route picture: $out/tcp/tcp-route.svg"
   else
     echo "demo: the database-route run failed; its logs are in $out/tcp" >&2
     exit 1

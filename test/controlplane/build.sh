@@ -24,7 +24,10 @@ bin_dir() {
     # our own program: keyed by a hash of its sources so an edit rebuilds it
     nodesim|backend|loadgen|chaos) local src
       src=$(src_dir "$1")
-      echo "$BGO_BIN_CACHE/$1-$(cat "$src"/go.mod "$src"/go.sum "$src"/*.go | sha256sum | cut -c1-12)" ;;
+      # (and of the local modules its replace lines name, e.g. loadgen's ../svgplot)
+      local dirs=("$src") d
+      for d in $(sed -n 's,^replace .* => \(\.\.\?/[^ ]*\)$,\1,p' "$src/go.mod"); do dirs+=("$src/$d"); done
+      echo "$BGO_BIN_CACHE/$1-$(for d in "${dirs[@]}"; do cat "$d"/go.mod "$d"/*.go; done | cat - "$src"/go.sum | sha256sum | cut -c1-12)" ;;
     *) echo "build.sh: unknown program '$1' (kube etcd nodesim traefik helm migrate backend loadgen chaos argo-rollouts)" >&2; return 1 ;;
   esac
 }

@@ -6,7 +6,10 @@
 #   test/e2e/tcp_run.sh [--out DIR] [--operator PATH] [--rate R] [--long N] [--phase SECONDS]
 # Leaves in DIR: tcp-load.csv (every attempt: start, client, server port, error), tcp-load.txt (per second,
 # which server answered new connections; every failure; what each long-lived connection saw),
-# tcp-events.txt, tcp-timeline.txt, operator.log and the plane's logs. Fails on any failed connect or query,
+# tcp-route.svg (the picture: per second, which database answered new connections and the long-lived
+# connections' queries, every failure in red, the route's moves), tcp-seconds.csv (the same numbers),
+# tcp-summary.json (totals, every failure, the cut-over around each move), tcp-events.txt,
+# tcp-timeline.txt, operator.log and the plane's logs. Fails on any failed connect or query,
 # or on a new connection answered by the old database later than the move + --throttle-ms.
 # Blue's database listens on port 5433, green's on 5434 (current_setting('port') names the one that answered).
 set -euo pipefail
@@ -25,7 +28,7 @@ while (( $# )); do
     --long) long=$2; shift 2 ;;
     --phase) phase=$2; shift 2 ;;
     --throttle-ms) throttle_ms=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -171,7 +174,9 @@ wait_until 120 "blue Stable with its database route" is_color blue
 wait_until 30 "Traefik serving the database route on blue" traefik_on 5433
 mark "traefik-on-blue"
 
+# dbload reads the timeline when it stops (after the rollback), for the route's moves in its picture.
 "$PLANE/bin/dbload" --addr "$BGO_TRAEFIK_POSTGRES" --rate "$rate" --long "$long" --out "$out/tcp-load.csv" \
+  --timeline "$timeline" --svg "$out/tcp-route.svg" --seconds "$out/tcp-seconds.csv" --summary "$out/tcp-summary.json" \
   >"$out/tcp-load.txt" 2>&1 &
 load_pid=$!
 sleep "$phase"
@@ -214,6 +219,7 @@ n_switch=$(count "$(t switch-requested)" "$(t rollback-requested)")
 n_rollback=$(count "$(t rollback-requested)" "$(now_ms)")
 say "switch: $n_switch new connections answered, $late_switch answered by blue later than the move + ${throttle_ms} ms"
 say "rollback: $n_rollback new connections answered, $late_rollback answered by green later than the move + ${throttle_ms} ms"
+say "picture: $out/tcp-route.svg (per second: $out/tcp-seconds.csv)"
 say "Traefik took $(( $(t traefik-on-green) - moved_green )) ms (switch) and $(( $(t traefik-on-blue-again) - moved_blue )) ms (rollback) from the operator's move to listing the new server (polled every 50 ms)"
 (( failed == 0 )) || die "$failed failed connects or queries (tcp-load.txt lists them)"
 (( late_switch == 0 && late_rollback == 0 )) || die "new connections reached the old database after the move + ${throttle_ms} ms"

@@ -10,3 +10,8 @@ require (
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
+
+require bluegreen-operator/test/e2e/svgplot v0.0.0
+
+// The pictures' drawing pieces, shared with test/e2e/loadgen.
+replace bluegreen-operator/test/e2e/svgplot => ../svgplot

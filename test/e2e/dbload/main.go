@@ -3,18 +3,23 @@
 // asks which server answered, then closes) plus long-lived connections that
 // query the same on one connection all along. Writes every attempt to a CSV
 // and prints, per second, which server answered new connections and every
-// failure; then what each long-lived connection saw.
+// failure; then what each long-lived connection saw. With --svg, --seconds and --summary also a picture
+// of it (picture.go), per second counts and a summary, with the route's moves from --timeline.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -62,7 +67,18 @@ func main() {
 	long := flag.Int("long", 4, "long-lived connections")
 	every := flag.Duration("long-every", 200*time.Millisecond, "query interval of a long-lived connection")
 	out := flag.String("out", "dbload.csv", "CSV of every attempt")
+	svgOut := flag.String("svg", "", "picture: per second, which database answered, failures in red (none: not drawn)")
+	secsOut := flag.String("seconds", "", "CSV of answers and failures per second and database")
+	sumOut := flag.String("summary", "", "JSON: totals, every failure, the route's moves and the cut-over around each")
+	timeline := flag.String("timeline", "", "lines '<unix ms> <event>' (tcp_run.sh's), read at the end: the route's moves")
+	colorsArg := flag.String("colors", "5433=blue,5434=green", "server port=color, comma-separated")
 	flag.Parse()
+	colors := map[string]string{}
+	for _, kv := range strings.Split(*colorsArg, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			colors[k] = v
+		}
+	}
 	if *addr == "" {
 		fmt.Fprintln(os.Stderr, "dbload: --addr is required")
 		os.Exit(2)
@@ -72,6 +88,7 @@ func main() {
 	defer stop()
 	rec := &recorder{}
 	var wg sync.WaitGroup
+	start := time.Now()
 
 	for i := 0; i < *long; i++ {
 		wg.Add(1)
@@ -138,7 +155,40 @@ loop:
 		}(time.Now())
 	}
 	wg.Wait()
+	end := time.Now()
 	report(rec.recs, *out)
+	a := analyse(rec.recs, start, end, colors, readTimeline(*timeline))
+	a.Addr, a.Rate = *addr, *rate
+	for _, f := range []struct {
+		path string
+		fill func(io.Writer)
+	}{{*svgOut, a.svg}, {*secsOut, a.writeSeconds}, {*sumOut, func(w io.Writer) {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(a)
+	}}} {
+		if f.path == "" {
+			continue
+		}
+		if err := writeFile(f.path, f.fill); err != nil {
+			fmt.Fprintln(os.Stderr, "dbload:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+func writeFile(path string, fill func(io.Writer)) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	fill(bw)
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func report(recs []record, out string) {

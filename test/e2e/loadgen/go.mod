@@ -56,3 +56,8 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+require bluegreen-operator/test/e2e/svgplot v0.0.0
+
+// The pictures' drawing pieces, shared with test/e2e/dbload.
+replace bluegreen-operator/test/e2e/svgplot => ../svgplot

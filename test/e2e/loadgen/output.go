@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"bluegreen-operator/test/e2e/svgplot"
 )
 
 func (r *result) secs(t time.Time) float64 { return t.Sub(r.Start).Seconds() }
@@ -116,23 +117,21 @@ func (r *result) print(w io.Writer) {
 // --- the picture ---------------------------------------------------------------------------------------------
 
 const (
-	bucket    = 250 * time.Millisecond
-	svgW      = 1100.0
-	plotX     = 60.0
-	plotY     = 70.0
-	plotW     = 1010.0
-	plotH     = 260.0
-	blueFill  = "#3b7dd8"
-	greenFill = "#3aa655"
-	redFill   = "#e0201b"
+	bucket  = 250 * time.Millisecond
+	svgW    = 1100.0
+	plotX   = 60.0
+	plotY   = 70.0
+	plotW   = 1010.0
+	plotH   = 260.0
+	redFill = svgplot.Red
 )
 
-var markStyle = map[string]struct{ color, dash, name string }{
-	"promotable": {"#555555", "2,3", "promotable (healthy + readyForSeconds)"},
-	"switch":     {"#000000", "7,4", "operator switches the route"},
-	"confirm":    {"#e08a00", "", "Traefik's API shows the new route"},
-	"scaledown":  {"#8a3fb8", "9,3,2,3", "old color scaled down"},
-	"failed":     {redFill, "7,4", "release marked Failed"},
+var markStyle = map[string]svgplot.Style{
+	"promotable": {Color: "#555555", Dash: "2,3", Name: "promotable (healthy + readyForSeconds)"},
+	"switch":     {Color: "#000000", Dash: "7,4", Name: "operator switches the route"},
+	"confirm":    {Color: "#e08a00", Name: "Traefik's API shows the new route"},
+	"scaledown":  {Color: "#8a3fb8", Dash: "9,3,2,3", Name: "old color scaled down"},
+	"failed":     {Color: redFill, Dash: "7,4", Name: "release marked Failed"},
 }
 
 // svg: stacked share of answers per color in 250 ms buckets, errors in red (their share, and a tick at the
@@ -170,44 +169,20 @@ func (r *result) svg(w io.Writer) {
 		lines = append(lines, "FAILED: "+f)
 	}
 	svgH := plotY + plotH + 52 + 40 + 26 + 15*float64(len(lines))
-	xOf := func(s float64) float64 { return plotX + s/dur*plotW }
-	yOf := func(f float64) float64 { return plotY + plotH - f*plotH }
-	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", svgW, svgH, svgW, svgH)
-	fmt.Fprintf(w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	p := svgplot.Plot{X: plotX, Y: plotY, W: plotW, H: plotH, Dur: dur}
 	title := fmt.Sprintf("%s: main host %s through Traefik — share of answers per color (250 ms buckets)", r.Scenario, r.Host)
-	fmt.Fprintf(w, `<text x="%.0f" y="22" font-size="15" font-weight="bold">%s</text>`+"\n", plotX, html.EscapeString(title))
 	sub := fmt.Sprintf("%d requests at %d/s (%d keep-alive, %d new connections), %d errors", r.Requests, r.Rate, r.KeepAlive, r.NewConn, r.Errors)
 	errColor := "#333333"
 	if r.Errors > 0 || len(r.Failures) > 0 {
 		errColor = redFill
 		sub += fmt.Sprintf(" — %d BROKEN PROMISE(S)", len(r.Failures))
 	}
-	fmt.Fprintf(w, `<text x="%.0f" y="40" fill="%s">%s</text>`+"\n", plotX, errColor, html.EscapeString(sub))
+	svgplot.Begin(w, svgW, svgH, plotX, title, sub, errColor)
 	// buckets
 	fmt.Fprintln(w, `<g shape-rendering="crispEdges">`)
-	bw := bucket.Seconds() / dur * plotW
 	for i, b := range bs {
-		total := b.blue + b.green + b.bad
-		if total == 0 {
-			continue
-		}
-		x := xOf(float64(i) * bucket.Seconds())
-		wdt := math.Min(bw+0.5, plotX+plotW-x)
-		if wdt <= 0 {
-			continue
-		}
-		acc := 0.0
-		for _, part := range []struct {
-			n    int
-			fill string
-		}{{b.blue, blueFill}, {b.green, greenFill}, {b.bad, redFill}} {
-			if part.n == 0 {
-				continue
-			}
-			f := float64(part.n) / float64(total)
-			fmt.Fprintf(w, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="%s"/>`+"\n", x, yOf(acc+f), wdt, f*plotH, part.fill)
-			acc += f
-		}
+		p.Stack(w, float64(i)*bucket.Seconds(), bucket.Seconds(),
+			svgplot.Part{N: b.blue, Fill: svgplot.Blue}, svgplot.Part{N: b.green, Fill: svgplot.Green}, svgplot.Part{N: b.bad, Fill: redFill})
 	}
 	fmt.Fprintln(w, `</g>`)
 	// name each stretch where one color/revision answers most, inside its area
@@ -228,92 +203,44 @@ func (r *result) svg(w io.Writer) {
 		}
 	}
 	for _, s := range spans {
-		x0, x1 := xOf(float64(s.start)*bucket.Seconds()), xOf(float64(s.end+1)*bucket.Seconds())
 		color, rev, _ := strings.Cut(s.key, "/")
 		label := color + " · " + rev
 		if img := r.Images[rev]; img != "" {
 			label = color + " · " + img[strings.LastIndex(img, "/")+1:]
 		}
-		if x1-x0 < float64(len(label))*7.5 {
-			continue
-		}
-		fmt.Fprintf(w, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="white" font-size="13">%s</text>`+"\n",
-			(x0+x1)/2, plotY+plotH/2, html.EscapeString(label))
+		p.SpanLabel(w, float64(s.start)*bucket.Seconds(), float64(s.end+1)*bucket.Seconds(), label)
 	}
 	// every error: a red tick above the plot
 	for _, x := range r.records {
 		if !x.ok() {
-			xx := xOf(r.secs(x.Start))
-			fmt.Fprintf(w, `<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f" stroke="%s" stroke-width="1.5"/>`+"\n", xx, plotY-12, xx, plotY-2, redFill)
+			p.Tick(w, r.secs(x.Start))
 		}
 	}
 	// axes
-	fmt.Fprintf(w, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#333"/>`+"\n", plotX, plotY, plotW, plotH)
-	for _, f := range []float64{0, 0.25, 0.5, 0.75, 1} {
-		fmt.Fprintf(w, `<text x="%.0f" y="%.1f" text-anchor="end">%d%%</text>`+"\n", plotX-6, yOf(f)+4, int(f*100))
-	}
-	step := 5.0
-	if dur > 120 {
-		step = 10
-	}
-	for s := 0.0; s <= dur; s += step {
-		fmt.Fprintf(w, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#333"/>`, xOf(s), plotY+plotH, xOf(s), plotY+plotH+5)
-		fmt.Fprintf(w, `<text x="%.1f" y="%.0f" text-anchor="middle">%.0f</text>`+"\n", xOf(s), plotY+plotH+18, s)
-	}
-	fmt.Fprintf(w, `<text x="%.0f" y="%.0f" text-anchor="middle">seconds since the load started</text>`+"\n", plotX+plotW/2, plotY+plotH+34)
+	p.Box(w)
+	p.Percent(w, 0, 0.25, 0.5, 0.75, 1)
+	p.TimeAxis(w, "seconds since the load started")
 	// vertical lines
 	used := map[string]bool{}
 	for _, m := range r.Marks {
 		if m.T.IsZero() {
 			continue
 		}
-		st := markStyle[m.Kind]
 		used[m.Kind] = true
-		x := xOf(r.secs(m.T))
-		dash := ""
-		if st.dash != "" {
-			dash = fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
-		}
-		fmt.Fprintf(w, `<line x1="%.2f" y1="%.0f" x2="%.2f" y2="%.0f" stroke="%s" stroke-width="1.6"%s><title>%s at %.3f s</title></line>`+"\n",
-			x, plotY, x, plotY+plotH, st.color, dash, html.EscapeString(m.Label), r.secs(m.T))
+		p.VLine(w, r.secs(m.T), markStyle[m.Kind], m.Label)
 	}
 	// legend
-	ly := plotY + plotH + 52
-	lx := plotX
-	item := func(swatch, label string) {
-		fmt.Fprintf(w, `%s<text x="%.0f" y="%.0f">%s</text>`+"\n", swatch, lx+22, ly+4, html.EscapeString(label))
-		lx += 30 + float64(len(label))*6.6
-		if lx > plotX+plotW-200 {
-			lx, ly = plotX, ly+20
-		}
-	}
-	box := func(fill string) string {
-		return fmt.Sprintf(`<rect x="%.0f" y="%.0f" width="16" height="10" fill="%s"/>`, lx, ly-5, fill)
-	}
-	item(box(blueFill), "blue")
-	item(box(greenFill), "green")
-	item(box(redFill), fmt.Sprintf("errors / non-2xx (%d; each one also a tick above the plot)", r.Errors))
+	l := svgplot.NewLegend(w, plotX, plotY+plotH+52, plotX+plotW)
+	l.Box(svgplot.Blue, "blue")
+	l.Box(svgplot.Green, "green")
+	l.Box(redFill, fmt.Sprintf("errors / non-2xx (%d; each one also a tick above the plot)", r.Errors))
 	for _, k := range []string{"promotable", "switch", "confirm", "scaledown", "failed"} {
-		if !used[k] {
-			continue
+		if used[k] {
+			l.Line(markStyle[k])
 		}
-		st := markStyle[k]
-		dash := ""
-		if st.dash != "" {
-			dash = fmt.Sprintf(` stroke-dasharray="%s"`, st.dash)
-		}
-		item(fmt.Sprintf(`<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="%s" stroke-width="2"%s/>`, lx, ly, lx+16, ly, st.color, dash), st.name)
 	}
-	ty := ly + 26
-	for _, l := range lines {
-		fill := "#333"
-		if strings.HasPrefix(l, "FAILED") {
-			fill = redFill
-		}
-		fmt.Fprintf(w, `<text x="%.0f" y="%.0f" font-size="11" fill="%s">%s</text>`+"\n", plotX, ty, fill, html.EscapeString(l))
-		ty += 15
-	}
-	fmt.Fprintln(w, `</svg>`)
+	svgplot.Notes(w, plotX, l.Y()+26, lines)
+	svgplot.End(w)
 }
 
 // majority: the color/revision that answered most requests started in bucket i ("" if none did).
