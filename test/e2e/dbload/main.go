@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -23,6 +22,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"bluegreen-operator/test/e2e/svgplot"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -170,25 +171,11 @@ loop:
 		if f.path == "" {
 			continue
 		}
-		if err := writeFile(f.path, f.fill); err != nil {
+		if err := svgplot.WriteFile(f.path, f.fill); err != nil {
 			fmt.Fprintln(os.Stderr, "dbload:", err)
 			os.Exit(1)
 		}
 	}
-}
-
-func writeFile(path string, fill func(io.Writer)) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	fill(bw)
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func report(recs []record, out string) {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,7 +18,7 @@ func (r *result) secs(t time.Time) float64 { return t.Sub(r.Start).Seconds() }
 // write leaves <scenario>.svg, <scenario>-requests.csv, <scenario>-events.txt and <scenario>-summary.json.
 func (r *result) write(dir string) error {
 	base := filepath.Join(dir, r.Scenario)
-	if err := writeFile(base+"-requests.csv", func(w io.Writer) {
+	if err := svgplot.WriteFile(base+"-requests.csv", func(w io.Writer) {
 		fmt.Fprintln(w, "start_s,latency_ms,client,status,color,revision,pod,error")
 		for _, x := range r.records {
 			client := "keepalive"
@@ -33,7 +31,7 @@ func (r *result) write(dir string) error {
 	}); err != nil {
 		return err
 	}
-	if err := writeFile(base+"-events.txt", func(w io.Writer) {
+	if err := svgplot.WriteFile(base+"-events.txt", func(w io.Writer) {
 		type line struct {
 			t float64
 			s string
@@ -56,28 +54,14 @@ func (r *result) write(dir string) error {
 	}); err != nil {
 		return err
 	}
-	if err := writeFile(base+"-summary.json", func(w io.Writer) {
+	if err := svgplot.WriteFile(base+"-summary.json", func(w io.Writer) {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(r)
 	}); err != nil {
 		return err
 	}
-	return writeFile(base+".svg", func(w io.Writer) { r.svg(w) })
-}
-
-func writeFile(path string, fill func(io.Writer)) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	fill(bw)
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return svgplot.WriteFile(base+".svg", func(w io.Writer) { r.svg(w) })
 }
 
 func (r *result) print(w io.Writer) {

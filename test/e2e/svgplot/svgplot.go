@@ -4,12 +4,29 @@
 package svgplot
 
 import (
+	"bufio"
 	"fmt"
 	"html"
 	"io"
 	"math"
+	"os"
 	"strings"
 )
+
+// WriteFile creates path and writes what fill writes to it, buffered.
+func WriteFile(path string, fill func(io.Writer)) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	fill(bw)
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 // The colors of the pictures.
 const (
