@@ -130,6 +130,8 @@ class Informer {
   bool stopping() const;
   void noteError(const core::Error& e, const char* what);
   void fillTypeMeta(nlohmann::json& obj) const;
+  std::string where() const;  // " in <ns>" or ""
+  int64_t millisSince(core::SteadyTime t) const;
 
   kube::KubeClient& client_;
   const core::Gvr gvr_;
