@@ -231,7 +231,16 @@ Informer::WatchOutcome Informer::watchOnce() {
     current_watch_ = nullptr;
   }
   w->reset();
+  const auto open_for = clock_.now() - started_at;
   log_->debug("informer {}{}: watch ended after {} ms (rv {})", gvr_.resource, where(), millisSince(started_at), rv_);
+  if (!progressed && outcome != WatchOutcome::kStopped && open_for >= options_.watch_healthy_after) {
+    // A quiet watch (no events, no bookmark yet) that stayed open this long
+    // worked: what ended it is a new failure, not one more of an old run.
+    // Without this, an informer of rarely changing objects counted every
+    // disruption of its life as one run and soon waited backoff_max.
+    failures_ = 0;
+    gone_in_a_row_ = 0;
+  }
   if (outcome == WatchOutcome::kEnded && !progressed && clock_.now() - started_at < std::chrono::seconds(1)) {
     // A stream closed at once without events: treat as an error, so a server
     // in that state is not hammered.

@@ -9,7 +9,8 @@
 //    goes into the cache (and its changes to the handlers) page by page, the
 //    deletes after the last page;
 //  - errors back off exponentially with jitter (800 ms .. 30 s by default),
-//    reset once a watch delivers events; waits are measured on the injected
+//    reset once a watch delivers events or stays open watch_healthy_after
+//    (5 s) without any (a quiet resource); waits are measured on the injected
 //    Clock and can be cut short by stop().
 // Handlers run on the informer's thread after the cache was updated; keep them
 // fast (enqueue a key) and never block in them.
@@ -51,6 +52,9 @@ struct InformerOptions {
   std::chrono::milliseconds backoff_max{30000};
   double backoff_factor = 2.0;
   double jitter = 0.2;  // a wait is stretched by up to this fraction, at random
+  // A watch that stayed open this long counts as progress even without events,
+  // so the next failure backs off from backoff_initial again.
+  std::chrono::milliseconds watch_healthy_after{5000};
   // How often a backoff wait re-reads the clock (a ManualClock moves without notice).
   std::chrono::milliseconds wait_slice{1000};
   uint64_t seed = 0;  // jitter seed; 0 picks one at random
