@@ -77,6 +77,7 @@ InformerStats Informer::stats() const {
 
 void Informer::noteError(const core::Error& e, const char* what) {
   log_->warn("informer {}{}: {} failed: {}", gvr_.resource, where(), what, e.describe());
+  retry_after_ = e.retry_after;
   std::lock_guard lock(mu_);
   ++stats_.errors;
   stats_.last_error = std::string(what) + ": " + e.describe();
@@ -102,8 +103,7 @@ void Informer::run() {
       if (!st) {
         if (stopping()) break;
         noteError(st.error(), "list");
-        ++failures_;
-        backoff();
+        backoffAfterError();
         continue;
       }
       need_list = false;
@@ -126,8 +126,7 @@ void Informer::run() {
         }
         break;
       case WatchOutcome::kError:
-        ++failures_;
-        backoff();
+        backoffAfterError();
         break;
     }
     if (!need_list && !stopping()) {
@@ -328,10 +327,25 @@ void Informer::deliver(const Change& c) {
   }
 }
 
-void Informer::backoff() {
+void Informer::backoffAfterError() {
+  if (retry_after_) {
+    // The server answered and said when to come back (429 "storage is
+    // (re)initializing" of a restarted kube-apiserver, Retry-After: 1): that
+    // is not one more failure of a run, and the wait is the server's.
+    auto hint = std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after_);
+    retry_after_.reset();
+    backoff(std::clamp(hint, options_.backoff_initial, options_.backoff_max));
+    return;
+  }
+  ++failures_;
+  backoff();
+}
+
+void Informer::backoff(std::optional<std::chrono::milliseconds> base_wait) {
   int exp = std::max(0, failures_ - 1);
   double base = static_cast<double>(options_.backoff_initial.count()) * std::pow(options_.backoff_factor, exp);
   base = std::min(base, static_cast<double>(options_.backoff_max.count()));
+  if (base_wait) base = static_cast<double>(base_wait->count());
   double jitter = std::uniform_real_distribution<double>(0.0, options_.jitter)(rng_);
   auto wait = std::chrono::milliseconds(static_cast<int64_t>(base * (1.0 + jitter)));
   auto deadline = clock_.now() + wait;

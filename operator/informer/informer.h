@@ -10,7 +10,9 @@
 //    deletes after the last page;
 //  - errors back off exponentially with jitter (800 ms .. 30 s by default),
 //    reset once a watch delivers events or stays open watch_healthy_after
-//    (5 s) without any (a quiet resource); waits are measured on the injected
+//    (5 s) without any (a quiet resource); an error with Retry-After (a
+//    restarted API server's 429 while its cache initializes) waits that long
+//    (at least 800 ms) instead and does not count as a failure; waits are measured on the injected
 //    Clock and can be cut short by stop().
 // Handlers run on the informer's thread after the cache was updated; keep them
 // fast (enqueue a key) and never block in them.
@@ -22,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -130,7 +133,10 @@ class Informer {
   WatchOutcome watchOnce();
   WatchOutcome consume(kube::WatchStream& stream, bool& progressed);
   void deliver(const Change& c);
-  void backoff();
+  // After a failed list or watch: the server's Retry-After if the error had
+  // one (not counted as a failure), else the next step of the backoff.
+  void backoffAfterError();
+  void backoff(std::optional<std::chrono::milliseconds> base_wait = std::nullopt);
   bool stopping() const;
   void noteError(const core::Error& e, const char* what);
   void fillTypeMeta(nlohmann::json& obj) const;
@@ -152,6 +158,7 @@ class Informer {
   std::string kind_;
   int failures_ = 0;       // consecutive failures without progress
   int gone_in_a_row_ = 0;  // 410s without progress
+  std::optional<std::chrono::seconds> retry_after_;  // of the last error noted
   std::mt19937_64 rng_;
 
   mutable std::mutex mu_;
