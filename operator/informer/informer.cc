@@ -76,10 +76,17 @@ InformerStats Informer::stats() const {
 }
 
 void Informer::noteError(const core::Error& e, const char* what) {
-  log_->warn("informer {}: {} failed: {}", gvr_.resource, what, e.describe());
+  log_->warn("informer {}{}: {} failed: {}", gvr_.resource, where(), what, e.describe());
+  retry_after_ = e.retry_after;
   std::lock_guard lock(mu_);
   ++stats_.errors;
   stats_.last_error = std::string(what) + ": " + e.describe();
+}
+
+std::string Informer::where() const { return ns_.empty() ? std::string() : " in " + ns_; }
+
+int64_t Informer::millisSince(core::SteadyTime t) const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - t).count();
 }
 
 void Informer::fillTypeMeta(json& obj) const {
@@ -96,8 +103,7 @@ void Informer::run() {
       if (!st) {
         if (stopping()) break;
         noteError(st.error(), "list");
-        ++failures_;
-        backoff();
+        backoffAfterError();
         continue;
       }
       need_list = false;
@@ -120,8 +126,7 @@ void Informer::run() {
         }
         break;
       case WatchOutcome::kError:
-        ++failures_;
-        backoff();
+        backoffAfterError();
         break;
     }
     if (!need_list && !stopping()) {
@@ -140,10 +145,16 @@ core::Status Informer::listAndReplace() {
   std::set<std::string> listed;
   std::size_t changed = 0;
   std::string rv;
+  const auto list_start = clock_.now();
   for (;;) {
     if (stopping()) return core::fail(ErrorCode::kCancelled, "informer stopped");
+    const auto page_start = clock_.now();
+    log_->debug("informer {}{}: listing{}", gvr_.resource, where(), opts.continue_token.empty() ? "" : " (next page)");
     auto page = client_.list(gvr_, ns_, opts);
-    if (!page) return core::fail(page.error());
+    if (!page) {
+      log_->debug("informer {}{}: list failed after {} ms", gvr_.resource, where(), millisSince(page_start));
+      return core::fail(page.error());
+    }
     json& body = *page;
     std::string list_kind = body.value("kind", "");
     if (list_kind.size() > 4 && list_kind.compare(list_kind.size() - 4, 4, "List") == 0) {
@@ -179,7 +190,8 @@ core::Status Informer::listAndReplace() {
     if (!first) ++stats_.relists;
     stats_.resource_version = rv_;
   }
-  if (!first) log_->info("informer {}: relisted, {} changes", gvr_.resource, changed);
+  if (!first) log_->info("informer {}{}: relisted, {} changes", gvr_.resource, where(), changed);
+  log_->debug("informer {}{}: listed at rv {} in {} ms", gvr_.resource, where(), rv_, millisSince(list_start));
   for (const auto& c : deletes) deliver(c);
   {
     std::lock_guard lock(mu_);
@@ -196,7 +208,9 @@ Informer::WatchOutcome Informer::watchOnce() {
   opts.allow_bookmarks = true;
   opts.timeout_seconds = options_.watch_timeout_seconds;
   auto started_at = clock_.now();
+  log_->debug("informer {}{}: watching from rv {}", gvr_.resource, where(), rv_);
   auto w = client_.watch(gvr_, ns_, opts);
+  if (w) log_->debug("informer {}{}: watch open after {} ms", gvr_.resource, where(), millisSince(started_at));
   if (!w) {
     if (stopping()) return WatchOutcome::kStopped;
     if (w.error().is(ErrorCode::kGone)) return WatchOutcome::kGone;
@@ -216,6 +230,16 @@ Informer::WatchOutcome Informer::watchOnce() {
     current_watch_ = nullptr;
   }
   w->reset();
+  const auto open_for = clock_.now() - started_at;
+  log_->debug("informer {}{}: watch ended after {} ms (rv {})", gvr_.resource, where(), millisSince(started_at), rv_);
+  if (!progressed && outcome != WatchOutcome::kStopped && open_for >= options_.watch_healthy_after) {
+    // A quiet watch (no events, no bookmark yet) that stayed open this long
+    // worked: what ended it is a new failure, not one more of an old run.
+    // Without this, an informer of rarely changing objects counted every
+    // disruption of its life as one run and soon waited backoff_max.
+    failures_ = 0;
+    gone_in_a_row_ = 0;
+  }
   if (outcome == WatchOutcome::kEnded && !progressed && clock_.now() - started_at < std::chrono::seconds(1)) {
     // A stream closed at once without events: treat as an error, so a server
     // in that state is not hammered.
@@ -239,7 +263,7 @@ Informer::WatchOutcome Informer::consume(kube::WatchStream& stream, bool& progre
     if (ev.type == WatchEvent::Type::kError) {
       core::Error e = kube::errorFromStatus(0, ev.object);
       if (e.is(ErrorCode::kGone)) {
-        log_->info("informer {}: watch expired ({}), relisting", gvr_.resource, e.message);
+        log_->info("informer {}{}: watch expired ({}), relisting", gvr_.resource, where(), e.message);
         return WatchOutcome::kGone;
       }
       noteError(e, "watch event");
@@ -303,10 +327,25 @@ void Informer::deliver(const Change& c) {
   }
 }
 
-void Informer::backoff() {
+void Informer::backoffAfterError() {
+  if (retry_after_) {
+    // The server answered and said when to come back (429 "storage is
+    // (re)initializing" of a restarted kube-apiserver, Retry-After: 1): that
+    // is not one more failure of a run, and the wait is the server's.
+    auto hint = std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after_);
+    retry_after_.reset();
+    backoff(std::clamp(hint, options_.backoff_initial, options_.backoff_max));
+    return;
+  }
+  ++failures_;
+  backoff();
+}
+
+void Informer::backoff(std::optional<std::chrono::milliseconds> base_wait) {
   int exp = std::max(0, failures_ - 1);
   double base = static_cast<double>(options_.backoff_initial.count()) * std::pow(options_.backoff_factor, exp);
   base = std::min(base, static_cast<double>(options_.backoff_max.count()));
+  if (base_wait) base = static_cast<double>(base_wait->count());
   double jitter = std::uniform_real_distribution<double>(0.0, options_.jitter)(rng_);
   auto wait = std::chrono::milliseconds(static_cast<int64_t>(base * (1.0 + jitter)));
   auto deadline = clock_.now() + wait;

@@ -9,7 +9,10 @@
 //    goes into the cache (and its changes to the handlers) page by page, the
 //    deletes after the last page;
 //  - errors back off exponentially with jitter (800 ms .. 30 s by default),
-//    reset once a watch delivers events; waits are measured on the injected
+//    reset once a watch delivers events or stays open watch_healthy_after
+//    (5 s) without any (a quiet resource); an error with Retry-After (a
+//    restarted API server's 429 while its cache initializes) waits that long
+//    (at least 800 ms) instead and does not count as a failure; waits are measured on the injected
 //    Clock and can be cut short by stop().
 // Handlers run on the informer's thread after the cache was updated; keep them
 // fast (enqueue a key) and never block in them.
@@ -21,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -51,6 +55,9 @@ struct InformerOptions {
   std::chrono::milliseconds backoff_max{30000};
   double backoff_factor = 2.0;
   double jitter = 0.2;  // a wait is stretched by up to this fraction, at random
+  // A watch that stayed open this long counts as progress even without events,
+  // so the next failure backs off from backoff_initial again.
+  std::chrono::milliseconds watch_healthy_after{5000};
   // How often a backoff wait re-reads the clock (a ManualClock moves without notice).
   std::chrono::milliseconds wait_slice{1000};
   uint64_t seed = 0;  // jitter seed; 0 picks one at random
@@ -126,10 +133,15 @@ class Informer {
   WatchOutcome watchOnce();
   WatchOutcome consume(kube::WatchStream& stream, bool& progressed);
   void deliver(const Change& c);
-  void backoff();
+  // After a failed list or watch: the server's Retry-After if the error had
+  // one (not counted as a failure), else the next step of the backoff.
+  void backoffAfterError();
+  void backoff(std::optional<std::chrono::milliseconds> base_wait = std::nullopt);
   bool stopping() const;
   void noteError(const core::Error& e, const char* what);
   void fillTypeMeta(nlohmann::json& obj) const;
+  std::string where() const;  // " in <ns>" or ""
+  int64_t millisSince(core::SteadyTime t) const;
 
   kube::KubeClient& client_;
   const core::Gvr gvr_;
@@ -146,6 +158,7 @@ class Informer {
   std::string kind_;
   int failures_ = 0;       // consecutive failures without progress
   int gone_in_a_row_ = 0;  // 410s without progress
+  std::optional<std::chrono::seconds> retry_after_;  // of the last error noted
   std::mt19937_64 rng_;
 
   mutable std::mutex mu_;

@@ -321,6 +321,66 @@ TEST_F(InformerTest, ErrorBackoffGrowsWithJitterAndResetsAfterProgress) {
   EXPECT_LE(w[6].count(), 1920);
 }
 
+// A quiet resource (the operator's Services change almost never) may go minutes
+// without an event or a bookmark. Each time its long-open watch is cut (an API
+// server restart), the informer must back off from the start again, not from
+// where the previous cut, minutes earlier, left the backoff: that grew by one
+// step per disruption until every cut cost backoff_max (30 s) before the
+// informer watched or relisted again.
+TEST_F(InformerTest, AQuietWatchThatStayedOpenEndsTheRunOfFailures) {
+  auto inf = make();
+  inf->start();
+  ASSERT_TRUE(inf->waitForSync(5s));
+  for (size_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(rec_.waitUntil([&] { return fake_.openWatches() == 1; })) << i;
+    clock_.advance(options_.watch_healthy_after);  // open, but nothing to tell
+    fake_.breakWatches(core::Error::make(ErrorCode::kUnavailable, "connection reset", 0));
+    ASSERT_TRUE(rec_.waitUntil([&] { return waits().size() == i + 1; })) << i;
+  }
+  ASSERT_TRUE(rec_.waitUntil([&] { return fake_.openWatches() == 1; }));
+  for (auto w : waits()) {
+    EXPECT_GE(w.count(), 800);
+    EXPECT_LE(w.count(), 960);
+  }
+  EXPECT_EQ(rec_.count(), 0u);
+  EXPECT_EQ(inf->stats().events + inf->stats().bookmarks, 0u);
+
+  // Watches cut sooner than that continue the run the last cut began.
+  fake_.breakWatches(core::Error::make(ErrorCode::kUnavailable, "connection reset", 0));
+  ASSERT_TRUE(rec_.waitUntil([&] { return waits().size() == 6 && fake_.openWatches() == 1; }));
+  fake_.breakWatches(core::Error::make(ErrorCode::kUnavailable, "connection reset", 0));
+  ASSERT_TRUE(rec_.waitUntil([&] { return waits().size() == 7 && fake_.openWatches() == 1; }));
+  auto w = waits();
+  EXPECT_GE(w[5].count(), 1600);
+  EXPECT_LE(w[5].count(), 1920);
+  EXPECT_GE(w[6].count(), 3200);
+  EXPECT_LE(w[6].count(), 3840);
+}
+
+// A restarted kube-apiserver answers 429 "storage is (re)initializing" with
+// Retry-After: 1 until its watch cache is ready. That answer says when to come
+// back; it is not one more step of the backoff (before: the fifth failure of
+// an outage waited 13-15 s although the server had asked for 1 s).
+TEST_F(InformerTest, WaitsWhatRetryAfterSaysWithoutCountingItAsAFailure) {
+  options_.backoff_max = 30s;
+  auto down = core::Error::make(ErrorCode::kUnavailable, "connection refused", 0);
+  auto init = core::Error::make(ErrorCode::kTooManyRequests, "storage is (re)initializing", 429);
+  init.retry_after = 1s;
+  fake_.failNext(Verb::kList, std::nullopt, down, 3);  // faults come in the order they were queued
+  fake_.failNext(Verb::kList, std::nullopt, init, 2);
+  fake_.failNext(Verb::kList, std::nullopt, down, 1);
+  auto inf = make();
+  inf->start();
+  ASSERT_TRUE(inf->waitForSync(5s));
+  auto w = waits();
+  ASSERT_EQ(w.size(), 6u);
+  const std::vector<int64_t> base = {800, 1600, 3200, 1000, 1000, 6400};
+  for (size_t i = 0; i < w.size(); ++i) {
+    EXPECT_GE(w[i].count(), base[i]) << i;
+    EXPECT_LE(w[i].count(), base[i] * 12 / 10) << i;
+  }
+}
+
 TEST_F(InformerTest, WaitsOnTheClockBeforeRetrying) {
   auto_advance_ = false;
   fake_.failNext(Verb::kList, std::nullopt, core::Error::make(ErrorCode::kUnavailable, "down", 503), 1);
