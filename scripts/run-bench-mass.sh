@@ -6,7 +6,8 @@
 # Env: BGO_MASS_RELEASES (default 1000), BGO_MASS_WORKERS (the operator's --workers, default 2),
 #      BGO_MASS_WRITERS (the benchmark's writer threads, default 8),
 #      BGO_MASS_NAMESPACE (a namespace kept by an earlier run with BGO_MASS_KEEP=1: skips creating and
-#      settling the releases), BGO_MASS_PLANE_DIR (default <repo>/build/plane-mass).
+#      settling the releases), BGO_MASS_COLD=1 (promote with the operator stopped, then start it: all N
+#      promotable at once), BGO_MASS_PLANE_DIR (default <repo>/build/plane-mass).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/ci}
@@ -24,4 +25,5 @@ kubectl apply --server-side --force-conflicts -k "$root/crds/" >/dev/null
 args=(--releases "${BGO_MASS_RELEASES:-1000}" --workers "${BGO_MASS_WORKERS:-2}" --writers "${BGO_MASS_WRITERS:-8}")
 [[ -n ${BGO_MASS_NAMESPACE:-} ]] && args+=(--namespace "$BGO_MASS_NAMESPACE")
 [[ ${BGO_MASS_KEEP:-0} == 1 ]] && args+=(--keep)
+[[ ${BGO_MASS_COLD:-0} == 1 ]] && args+=(--cold)
 "$build/test/bench/bgo_mass_bench" "${args[@]}"
