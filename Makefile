@@ -63,14 +63,12 @@ unit: build
 
 # Every test against the real control plane. A plane this target started is
 # stopped at the end; one that was already running is left running.
-# The C++ builds and the Go-built plane run side by side: each has serial stretches (module downloads,
-# links) that leave a core idle.
-test:
-	@$(MAKE) --no-print-directory -j3 build fuzz-build plane-build
+# One build after another: side by side (make -j3) the cold builds took 27.8 min against 26.4 min for
+# the pieces measured one at a time (both compilers keep the two cores busy on their own).
+test: build fuzz-build plane-build
 	@scripts/run-tests.sh $(BUILD_DIR) $(CTEST_ARGS)
 
-demo:
-	@$(MAKE) --no-print-directory -j2 build plane-build
+demo: build plane-build
 	@scripts/demo.sh $(BUILD_DIR)
 
 bench: build plane-up
