@@ -35,6 +35,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.h"
 #include "integration/support/namespace.h"
 #include "integration/support/plane.h"
 #include "integration/support/poll.h"
@@ -48,22 +49,17 @@ using namespace std::chrono_literals;
 using bgo::core::gvrs::kBlueGreenReleases;
 using bgo::core::gvrs::kIngressRoutes;
 using json = nlohmann::json;
+using bgo::bench::ms;
+using bgo::bench::podTemplate;
 using Clock = std::chrono::system_clock;  // wall time: compared with the audit log's timestamps
 
 namespace {
-
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 double pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
   return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
-}
-
-json podTemplate(const std::string& image) {
-  return {{"metadata", {{"labels", {{"app", "bench"}}}}},
-          {"spec", {{"containers", json::array({{{"name", "app"}, {"image", image}}})}}}};
 }
 
 json release(const std::string& ns, const std::string& name, const std::string& image) {

@@ -28,6 +28,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.h"
 #include "integration/support/namespace.h"
 #include "integration/support/plane.h"
 #include "integration/support/poll.h"
@@ -41,6 +42,8 @@ using bgo::core::gvrs::kDeployments;
 using bgo::core::gvrs::kEndpointSlices;
 using bgo::core::gvrs::kIngressRoutes;
 using json = nlohmann::json;
+using bgo::bench::ms;
+using bgo::bench::podTemplate;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -55,17 +58,10 @@ double statusMiB(pid_t pid, const std::string& field) {
 }
 double rssMiB(pid_t pid) { return statusMiB(pid, "VmRSS"); }
 
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-json podTemplate(const std::string& image) {
-  return {{"metadata", {{"labels", {{"app", "bench"}}}}},
-          {"spec", {{"containers", json::array({{{"name", "app"}, {"image", image}}})}}}};
 }
 
 json release(const std::string& ns, const std::string& name, const std::string& image) {

@@ -35,6 +35,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_common.h"
 #include "integration/support/namespace.h"
 #include "integration/support/plane.h"
 #include "integration/support/poll.h"
@@ -50,6 +51,8 @@ using bgo::core::gvrs::kEndpointSlices;
 using bgo::core::gvrs::kIngressRoutes;
 using bgo::core::gvrs::kServices;
 using json = nlohmann::json;
+using bgo::bench::ms;
+using bgo::bench::podTemplate;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -57,8 +60,6 @@ namespace {
 const Gvr kRollouts{"argoproj.io", "v1alpha1", "rollouts", true};
 const Gvr kReplicaSets{"apps", "v1", "replicasets", true};
 constexpr const char* kHashLabel = "rollouts-pod-template-hash";
-
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -136,11 +137,6 @@ std::map<std::string, Requests> countRequests(const std::string& path, std::uint
   return out;
 }
 
-json podTemplate(const std::string& app, const std::string& image) {
-  return {{"metadata", {{"labels", {{"app", app}}}}},
-          {"spec", {{"containers", json::array({{{"name", "app"}, {"image", image}}})}}}};
-}
-
 std::string appName(int i) { return fmt::format("a{:04d}", i); }
 
 // What differs between the two operators: their objects and what "settled", "promotable" and "switched" mean.
@@ -177,7 +173,7 @@ struct Ours : Flavor {
            {"metadata", {{"name", n}, {"namespace", ns}}},
            {"spec",
             {{"replicas", 1},
-             {"template", podTemplate(n, "bench:1")},
+             {"template", podTemplate("bench:1", n)},
              {"routing", {{"host", n + ".bench.example"}}},
              {"promotion", {{"readyForSeconds", 0}, {"progressDeadlineSeconds", 600}}},
              {"scaleDown", {{"delaySeconds", 0}}}}}};
@@ -196,7 +192,7 @@ struct Ours : Flavor {
     return k == n;
   }
   json imagePatch(const std::string& app, const std::string& image) const override {
-    return {{"spec", {{"template", podTemplate(app, image)}}}};
+    return {{"spec", {{"template", podTemplate(image, app)}}}};
   }
   const Gvr& appGvr() const override { return kBlueGreenReleases; }
 };
@@ -231,7 +227,7 @@ struct Argo : Flavor {
            {"spec",
             {{"replicas", 1},
              {"selector", {{"matchLabels", {{"app", n}}}}},
-             {"template", podTemplate(n, "bench:1")},
+             {"template", podTemplate("bench:1", n)},
              {"progressDeadlineSeconds", 600},
              {"strategy",
               {{"blueGreen",
@@ -260,7 +256,7 @@ struct Argo : Flavor {
     return k == n;
   }
   json imagePatch(const std::string& app, const std::string& image) const override {
-    return {{"spec", {{"template", podTemplate(app, image)}}}};
+    return {{"spec", {{"template", podTemplate(image, app)}}}};
   }
   const Gvr& appGvr() const override { return kRollouts; }
 };
