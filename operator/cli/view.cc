@@ -189,13 +189,13 @@ json tcpSummary(const api::Release& r, const json& st) {
   // A move applies to new connections only: after a switch (follow), the
   // color traffic left may still hold established connections.
   json old = nullptr;
-  if (!t.pinned && !str(ts, "lastMoveTime").empty()) {
-    for (const auto& h : st.value("history", json::array())) {
-      if (!str(h, "from").empty() && str(h, "to") == str(ts, "color")) {
-        auto c = api::parseColor(str(h, "from"));
-        if (c) old = {{"color", api::toString(*c)}, {"backend", traefik::tcpBackend(r, *c)}};
+  const json history = st.value("history", json::array());
+  if (!t.pinned && !str(ts, "lastMoveTime").empty() && !history.empty()) {
+    const json& newest = history.front();  // only the newest switch
+    if (str(newest, "to") == str(ts, "color")) {
+      if (auto c = api::parseColor(str(newest, "from"))) {
+        old = {{"color", api::toString(*c)}, {"backend", traefik::tcpBackend(r, *c)}};
       }
-      break;  // only the newest switch
     }
   }
   out["previous"] = old;
