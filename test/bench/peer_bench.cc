@@ -493,7 +493,7 @@ double floorSeconds(bgo::kube::KubeClient& c, int n) {
     json d{{"apiVersion", "apps/v1"},
            {"kind", "Deployment"},
            {"metadata", {{"name", name}, {"namespace", ns.name()}}},
-           {"spec", {{"replicas", 1}, {"selector", {{"matchLabels", {{"app", name}}}}}, {"template", podTemplate(name, "bench:1")}}}};
+           {"spec", {{"replicas", 1}, {"selector", {{"matchLabels", {{"app", name}}}}}, {"template", podTemplate("bench:1", name)}}}};
     (void)c.create(kDeployments, ns.name(), d);
   }
   bgo::itest::eventually([&] {
