@@ -11,17 +11,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/ci}
-plane=$root/test/controlplane
 export BGO_PLANE_DIR=${BGO_MASS_PLANE_DIR:-$root/build/plane-mass}
-started=0
-if [[ ! -f $BGO_PLANE_DIR/logs/audit.log ]] || ! "$plane/status.sh" >/dev/null 2>&1; then
-  BGO_PLANE_AUDIT=1 "$plane/start.sh"
-  started=1
-fi
-trap '(( started )) && "$plane/stop.sh"' EXIT
-# shellcheck disable=SC1091
-source "$BGO_PLANE_DIR/env"
-kubectl apply --server-side --force-conflicts -k "$root/crds/" >/dev/null
+# shellcheck source=scripts/bench-plane.sh
+. "$root/scripts/bench-plane.sh"
 args=(--releases "${BGO_MASS_RELEASES:-1000}" --workers "${BGO_MASS_WORKERS:-2}" --writers "${BGO_MASS_WRITERS:-8}")
 [[ -n ${BGO_MASS_NAMESPACE:-} ]] && args+=(--namespace "$BGO_MASS_NAMESPACE")
 [[ ${BGO_MASS_KEEP:-0} == 1 ]] && args+=(--keep)

@@ -14,19 +14,12 @@ plane=$root/test/controlplane
 argo_bin=$("$plane/build.sh" --bin-dir argo-rollouts)/rollouts-controller
 
 export BGO_PLANE_DIR=${BGO_PEER_PLANE_DIR:-$root/build/plane-peer}
-started=0
-if [[ ! -f $BGO_PLANE_DIR/logs/audit.log ]] || ! "$plane/status.sh" >/dev/null 2>&1; then
-  BGO_PLANE_AUDIT=1 "$plane/start.sh"
-  started=1
-fi
-trap '(( started )) && "$plane/stop.sh"' EXIT
-# shellcheck disable=SC1091
-source "$BGO_PLANE_DIR/env"
+# shellcheck source=scripts/bench-plane.sh
+. "$root/scripts/bench-plane.sh"
 
 # Argo's CRDs come from the module the controller was built from.
 argo_src=$(cd "$plane/argo-rollouts" &&
   GOTOOLCHAIN=go$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod) GOFLAGS=-buildvcs=false go list -m -f '{{.Dir}}' github.com/argoproj/argo-rollouts)
-kubectl apply --server-side --force-conflicts -k "$root/crds/" >/dev/null
 kubectl apply --server-side --force-conflicts -k "$argo_src/manifests/crds/" >/dev/null
 
 echo "== peer: bluegreen-operator (${BGO_PEER_WORKERS:-2} workers) and Argo Rollouts $ARGO_ROLLOUTS_VERSION (10 rollout threads, 40 QPS), each at its defaults, on one plane"

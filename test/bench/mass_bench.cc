@@ -51,6 +51,7 @@ using bgo::core::gvrs::kIngressRoutes;
 using json = nlohmann::json;
 using bgo::bench::ms;
 using bgo::bench::podTemplate;
+using bgo::bench::parallelFor;
 using Clock = std::chrono::system_clock;  // wall time: compared with the audit log's timestamps
 
 namespace {
@@ -89,19 +90,6 @@ std::string mainService(const json& route) {
   const json& rs = route["spec"].value("routes", json::array());
   if (rs.empty() || rs[0].value("services", json::array()).empty()) return "";
   return rs[0]["services"][0].value("name", "");
-}
-
-// Runs fn(i) for i in [0, n) from k threads.
-template <class F>
-void parallelFor(int n, int k, F fn) {
-  std::atomic<int> next{0};
-  std::vector<std::thread> ts;
-  for (int t = 0; t < k; ++t) {
-    ts.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) fn(i);
-    });
-  }
-  for (auto& t : ts) t.join();
 }
 
 struct Counts {

@@ -53,6 +53,8 @@ using bgo::core::gvrs::kServices;
 using json = nlohmann::json;
 using bgo::bench::ms;
 using bgo::bench::podTemplate;
+using bgo::bench::Usage;
+using bgo::bench::usageOf;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -66,30 +68,6 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
-}
-
-struct Usage {
-  double rss_mib = 0;
-  double cpu_s = 0;
-};
-
-Usage usageOf(pid_t pid) {
-  Usage u;
-  std::ifstream st("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(st, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) u.rss_mib = std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-  }
-  std::ifstream sf("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(sf)), {});
-  auto close = all.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream in(all.substr(close + 2));
-    std::vector<std::string> f;
-    for (std::string x; in >> x;) f.push_back(x);
-    // fields after the name start at 3 (state): utime is 14, stime 15
-    if (f.size() > 12) u.cpu_s = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-  return u;
 }
 
 // Requests of one client (user agent prefix) in the audit log from a byte offset on.
