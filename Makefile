@@ -10,7 +10,7 @@ JOBS ?= 2
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench bench-peer bench-mass bench-soak chaos asan tsan clean lint
+.PHONY: help deps build fuzz-build fuzz plugin-install plane-build plane-up plane-down plane-status unit test integration demo bench bench-peer bench-mass bench-soak bench-restart chaos asan tsan clean lint
 
 help:
 	@echo "make demo   - start the local control plane, run the operator, show a blue -> green release"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench  - benchmarks (print figures)"
 	@echo "make bench-peer - this operator and Argo Rollouts side by side on a private plane (builds Argo Rollouts; BGO_PEER_SIZES=1,100,1000)"
 	@echo "make bench-soak - 10,000 releases processed back to back on a private plane: RSS slope, threads, sockets (BGO_SOAK_RELEASES=100 BGO_SOAK_TARGET=10000)"
+	@echo "make bench-restart - the operator restarted over 1,000 / 5,000 / 10,000 settled releases: RSS, peak, start-up (BGO_RESTART_SIZES)"
 	@echo "make bench-mass - 1,000 releases promoted at once -> main routes switched, on a private plane with an audit log (BGO_MASS_RELEASES=1000 BGO_MASS_WORKERS=2)"
 	@echo "make plugin-install [PREFIX=/usr/local] - build kubectl-bluegreen and put it in PREFIX/bin"
 	@echo "make chaos  - releases under faults on a private plane, with invariant checks (~9 min; CHAOS_ARGS=...)"
@@ -86,6 +87,10 @@ bench-mass: build plane-build
 # Not part of `make test`: the soak (issue 14, item 6; ~1 h on 2 cores).
 bench-soak: build plane-build
 	@scripts/run-bench-soak.sh $(BUILD_DIR)
+
+# Not part of `make test`: memory at 10,000 settled releases (issue 14, item 4; ~30 min on 2 cores).
+bench-restart: build plane-build
+	@scripts/run-bench-restart.sh $(BUILD_DIR)
 
 # Releases under faults (test/chaos; results in docs/reliability.md). Not part of `make test`, which runs
 # a short variant (ctest chaos.short). Needs only the operator binary. CHAOS_ARGS passes flags to the

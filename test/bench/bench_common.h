@@ -14,7 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
+
+#include "operator/core/clock.h"
 
 namespace bgo::bench {
 
@@ -73,6 +77,47 @@ inline Usage usageOf(pid_t pid) {
     if (std::filesystem::read_symlink(e.path(), ec).string().rfind("socket:", 0) == 0) ++u.sockets;
   }
   return u;
+}
+
+inline std::uintmax_t fileSize(const std::string& path) {
+  std::ifstream f(path, std::ios::ate | std::ios::binary);
+  return f ? static_cast<std::uintmax_t>(f.tellg()) : 0;
+}
+
+// Writes (create, update, patch, delete) the API server received in [from, to], by user agent
+// (first word) and resource, from its audit log (ResponseComplete stage only).
+struct AuditCount {
+  bool available = false;
+  std::map<std::string, int> by_agent;     // agent -> writes
+  std::map<std::string, int> by_resource;  // agent/verb resource -> writes
+  int total = 0;
+};
+inline AuditCount auditWrites(const std::string& path, std::chrono::system_clock::time_point from,
+                              std::chrono::system_clock::time_point to) {
+  AuditCount out;
+  std::ifstream in(path);
+  if (!in) return out;
+  out.available = true;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"stage\":\"ResponseComplete\"") == std::string::npos) continue;
+    bool write = false;
+    for (const char* v : {"\"verb\":\"create\"", "\"verb\":\"update\"", "\"verb\":\"patch\"", "\"verb\":\"delete\""}) {
+      if (line.find(v) != std::string::npos) write = true;
+    }
+    if (!write) continue;
+    nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+    if (e.is_discarded()) continue;
+    auto t = core::parseRfc3339(e.value("requestReceivedTimestamp", ""));
+    if (!t || *t < from || *t > to) continue;
+    std::string agent = e.value("userAgent", "");
+    agent = agent.substr(0, agent.find_first_of("/ "));
+    const nlohmann::json& ref = e.value("objectRef", nlohmann::json::object());
+    std::string res = ref.value("resource", "") + (ref.contains("subresource") ? "/" + ref.value("subresource", "") : "");
+    ++out.total;
+    ++out.by_agent[agent];
+    ++out.by_resource[agent + " " + e.value("verb", "") + " " + res];
+  }
+  return out;
 }
 
 }  // namespace bgo::bench

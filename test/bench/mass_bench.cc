@@ -52,6 +52,8 @@ using json = nlohmann::json;
 using bgo::bench::ms;
 using bgo::bench::podTemplate;
 using bgo::bench::parallelFor;
+using bgo::bench::AuditCount;
+using bgo::bench::auditWrites;
 using Clock = std::chrono::system_clock;  // wall time: compared with the audit log's timestamps
 
 namespace {
@@ -130,41 +132,6 @@ std::unique_ptr<bgo::itest::Subprocess> startOperator(const std::vector<std::str
     std::exit(1);
   }
   return std::move(*p);
-}
-
-// Writes (create, update, patch, delete) the API server received in [from, to], by user agent
-// (first word) and resource, from its audit log (ResponseComplete stage only).
-struct AuditCount {
-  bool available = false;
-  std::map<std::string, int> by_agent;     // agent -> writes
-  std::map<std::string, int> by_resource;  // agent/verb resource -> writes
-  int total = 0;
-};
-AuditCount auditWrites(const std::string& path, Clock::time_point from, Clock::time_point to) {
-  AuditCount out;
-  std::ifstream in(path);
-  if (!in) return out;
-  out.available = true;
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("\"stage\":\"ResponseComplete\"") == std::string::npos) continue;
-    bool write = false;
-    for (const char* v : {"\"verb\":\"create\"", "\"verb\":\"update\"", "\"verb\":\"patch\"", "\"verb\":\"delete\""}) {
-      if (line.find(v) != std::string::npos) write = true;
-    }
-    if (!write) continue;
-    json e = json::parse(line, nullptr, false);
-    if (e.is_discarded()) continue;
-    auto t = bgo::core::parseRfc3339(e.value("requestReceivedTimestamp", ""));
-    if (!t || *t < from || *t > to) continue;
-    std::string agent = e.value("userAgent", "");
-    agent = agent.substr(0, agent.find_first_of("/ "));
-    const json& ref = e.value("objectRef", json::object());
-    std::string res = ref.value("resource", "") + (ref.contains("subresource") ? "/" + ref.value("subresource", "") : "");
-    ++out.total;
-    ++out.by_agent[agent];
-    ++out.by_resource[agent + " " + e.value("verb", "") + " " + res];
-  }
-  return out;
 }
 
 }  // namespace

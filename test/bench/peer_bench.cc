@@ -55,6 +55,7 @@ using bgo::bench::ms;
 using bgo::bench::podTemplate;
 using bgo::bench::Usage;
 using bgo::bench::usageOf;
+using bgo::bench::fileSize;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -78,10 +79,6 @@ struct Requests {
   long lease_writes = 0;  // leader election, not in the others
 };
 
-std::uintmax_t fileSize(const std::string& path) {
-  std::ifstream f(path, std::ios::ate | std::ios::binary);
-  return f ? static_cast<std::uintmax_t>(f.tellg()) : 0;
-}
 
 std::map<std::string, Requests> countRequests(const std::string& path, std::uintmax_t from, std::uintmax_t to,
                                               const std::vector<std::string>& agents) {
