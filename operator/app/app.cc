@@ -45,7 +45,8 @@ App::App(Options options, kube::KubeClient& client, core::Clock& clock,
       client_(client),
       clock_(clock),
       log_(std::move(log)),
-      events_(client_, clock_, "bluegreen-operator"),
+      kube_events_(client_, clock_, "bluegreen-operator"),
+      events_(kube_events_),
       cache_(client_, clock_, options_.namespaces, cacheOptions(log_)),
       queue_(clock_, workqueue::defaultControllerRateLimiter(clock_), queue_observer),
       reconciler_(cache_, client_, events_, clock_, log_, reconcile_observer),
@@ -203,6 +204,8 @@ bool App::stop() {
   bool ok = true;
   if (workers_started_.exchange(false)) ok = controller_.stop(options_.shutdown_grace);
   else queue_.shutDown();
+  events_.stop(std::chrono::seconds(2));
+  if (events_.dropped() > 0) log_->warn("{} Events were not sent (queue full or shutting down)", events_.dropped());
   cache_.stop();
   return ok;
 }

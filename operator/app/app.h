@@ -57,7 +57,8 @@ class App {
   kube::KubeClient& client_;
   core::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
-  controller::KubeEventRecorder events_;
+  controller::KubeEventRecorder kube_events_;
+  controller::AsyncEventRecorder events_;
   InformerCache cache_;
   workqueue::RateLimitingQueue queue_;
   std::unique_ptr<traefik::TraefikApiConfirmer> confirmer_;

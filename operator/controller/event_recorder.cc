@@ -72,4 +72,52 @@ void KubeEventRecorder::record(const ObjectRef& about, const std::string& type,
                       json{{"count", existing->value("count", 1) + 1}, {"lastTimestamp", now}});
 }
 
+AsyncEventRecorder::AsyncEventRecorder(EventRecorder& inner, std::size_t capacity)
+    : inner_(inner), capacity_(capacity), thread_([this] { run(); }) {}
+
+AsyncEventRecorder::~AsyncEventRecorder() { stop(std::chrono::seconds(1)); }
+
+void AsyncEventRecorder::record(const ObjectRef& about, const std::string& type, const std::string& reason,
+                                const std::string& message) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= capacity_) {
+      ++dropped_;
+      return;
+    }
+    queue_.push_back({about, type, reason, message});
+  }
+  cv_.notify_one();
+}
+
+void AsyncEventRecorder::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, all sent
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    inner_.record(item.about, item.type, item.reason, item.message);
+    lock.lock();
+    busy_ = false;
+    idle_.notify_all();
+  }
+}
+
+void AsyncEventRecorder::stop(std::chrono::milliseconds grace) {
+  {
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    // Whatever is not sent within the grace period is dropped: shutdown must not hang on the API.
+    idle_.wait_for(lock, grace, [&] { return queue_.empty() && !busy_; });
+    dropped_ += queue_.size();
+    queue_.clear();
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
 }  // namespace bgo::controller

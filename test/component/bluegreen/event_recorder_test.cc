@@ -1,5 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "operator/controller/event_recorder.h"
 #include "operator/testing/fake_kube_client.h"
 #include "operator/testing/manual_clock.h"
@@ -48,6 +54,85 @@ TEST(EventRecorderTest, EventNamesAreStableSoAResentCreateCannotDuplicate) {
   EXPECT_EQ(a["metadata"]["name"], b["metadata"]["name"]);
   EXPECT_NE(a["metadata"]["name"], c["metadata"]["name"]);
   EXPECT_EQ(a["metadata"]["name"].get<std::string>().rfind("obj.", 0), 0u);
+}
+
+
+// An inner recorder that blocks while `held` and notes what it was given.
+class GatedRecorder final : public EventRecorder {
+ public:
+  void record(const ObjectRef&, const std::string&, const std::string& reason, const std::string&) override {
+    std::unique_lock lock(mu_);
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !held_; });
+    seen_.push_back(reason);
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
+  bool waitEntered() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 5s, [&] { return entered_; });
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = true;
+  bool entered_ = false;
+  std::vector<std::string> seen_;
+};
+
+const ObjectRef kRef{"bluegreen.io/v1alpha1", "BlueGreenRelease", "prod", "shop", "uid-1", ""};
+
+TEST(AsyncEventRecorderTest, RecordDoesNotWaitForTheApiAndKeepsTheOrder) {
+  GatedRecorder inner;
+  AsyncEventRecorder rec(inner);
+  auto recorded = std::async(std::launch::async, [&] {
+    for (const char* r : {"Deploying", "Promotable", "Switched"}) rec.record(kRef, "Normal", r, "m");
+  });
+  ASSERT_EQ(recorded.wait_for(2s), std::future_status::ready) << "record() waited for the blocked API";
+  ASSERT_TRUE(inner.waitEntered());
+  inner.release();
+  rec.stop(5s);
+  EXPECT_EQ(inner.seen(), (std::vector<std::string>{"Deploying", "Promotable", "Switched"}));
+  EXPECT_EQ(rec.dropped(), 0u);
+}
+
+TEST(AsyncEventRecorderTest, AFullQueueDropsAndCountsInsteadOfBlocking) {
+  GatedRecorder inner;
+  AsyncEventRecorder rec(inner, 2);
+  rec.record(kRef, "Normal", "InFlight", "m");
+  ASSERT_TRUE(inner.waitEntered());
+  for (const char* r : {"Q1", "Q2", "Dropped"}) rec.record(kRef, "Normal", r, "m");
+  EXPECT_EQ(rec.dropped(), 1u);
+  inner.release();
+  rec.stop(5s);
+  EXPECT_EQ(inner.seen(), (std::vector<std::string>{"InFlight", "Q1", "Q2"}));
+}
+
+TEST(AsyncEventRecorderTest, StopGivesUpOnWhatWaitsPastTheGracePeriod) {
+  GatedRecorder inner;
+  AsyncEventRecorder rec(inner);
+  rec.record(kRef, "Normal", "InFlight", "m");
+  ASSERT_TRUE(inner.waitEntered());
+  rec.record(kRef, "Normal", "Waiting", "m");
+  std::thread later([&] {
+    std::this_thread::sleep_for(300ms);
+    inner.release();
+  });
+  rec.stop(50ms);  // returns once the Event in flight is answered; the waiting one is dropped
+  later.join();
+  EXPECT_EQ(inner.seen(), std::vector<std::string>{"InFlight"});
+  EXPECT_EQ(rec.dropped(), 1u);
+  rec.record(kRef, "Normal", "AfterStop", "m");
+  EXPECT_EQ(rec.dropped(), 2u);
 }
 
 }  // namespace

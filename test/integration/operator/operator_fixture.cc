@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 #include <regex>
+#include <thread>
 
 namespace bgo::itest {
 
@@ -115,6 +116,17 @@ double OperatorTest::operatorWrites() {
     sum += metricSum(m, "rest_client_requests_total", {{"verb", verb}}).value_or(0);
   }
   return sum;
+}
+
+double OperatorTest::settledWrites() {
+  double last = operatorWrites();
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const double now = operatorWrites();
+    if (now == last) break;
+    last = now;
+  }
+  return last;
 }
 
 double OperatorTest::operatorReconciles() {

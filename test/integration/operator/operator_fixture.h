@@ -35,6 +35,9 @@ class OperatorTest : public ReleaseTest {
   std::string operatorMetrics();
   // Write requests the operator sent (create, update, apply, patch, delete).
   double operatorWrites();
+  // operatorWrites() once it held for 1 s: Events are sent after the reconcile that planned them
+  // (AsyncEventRecorder), so one may still be in flight when the state a test waits for is visible.
+  double settledWrites();
   double operatorReconciles();
 
   // --- the release ----------------------------------------------------------

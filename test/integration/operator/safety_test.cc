@@ -82,7 +82,7 @@ TEST_F(SafetyTest, AHandEditOfTheManagedRouteIsRestoredAndReported) {
   EXPECT_EQ(routeService(), name_ + "-blue");
   // Restored once: settled again at zero writes.
   ASSERT_TRUE(waitStable(30s));
-  const double writes = operatorWrites();
+  const double writes = settledWrites();
   EXPECT_TRUE(holdsFor([&] { return operatorWrites() == writes; }, 3s)) << "the restore did not settle";
 }
 

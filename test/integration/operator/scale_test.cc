@@ -208,8 +208,10 @@ TEST_F(ScaleTest, AReleaseThatLowersReplicasNeverShrinksTheLiveColorBeforeTheSwi
   std::vector<Sample> samples;
   auto sampler = sampleColors(samples, mu);
   ASSERT_TRUE(sampler);
-  // A manifest applied again with its own replicas: new image and 3 in one write.
-  setImage(kImage2, {{"replicas", 3}});
+  // A manifest applied again with its own replicas: new image and 3 in one write. readyForSeconds
+  // keeps the preview ready for 2 s before the switch, so the sampler sees that window on a busy
+  // machine too (it saw 4 samples, not 5, once without it).
+  setImage(kImage2, {{"replicas", 3}, {"promotion", {{"readyForSeconds", 2}}}});
   ASSERT_TRUE(waitFor("main route on green", [&] { return routeService() == name_ + "-green"; }, 40s, 50ms));
   ASSERT_TRUE(waitStable(40s, "green"));
   sampler->stop();
