@@ -4,7 +4,9 @@
 # audit log (requests per client are counted from it), installs both operators' CRDs and runs the benchmark.
 # Prints figures; asserts none. Usage: run-bench-peer.sh <build-dir>
 # Env: BGO_PEER_SIZES (default 1,100,1000), BGO_PEER_PLANE_DIR (default <repo>/build/plane-peer),
-#      BGO_PEER_WORKERS (this operator's --workers, default 2).
+#      BGO_PEER_WORKERS (this operator's --workers, default 2),
+#      BGO_PEER_RSS_CSV (rows of RSS over N, added to across runs and drawn as <it>.svg; default
+#      <build-dir>/peer-rss.csv; docs/perf/peer-rss.csv holds the runs quoted in docs/performance.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build/ci}
@@ -24,4 +26,5 @@ kubectl apply --server-side --force-conflicts -k "$argo_src/manifests/crds/" >/d
 
 echo "== peer: bluegreen-operator (${BGO_PEER_WORKERS:-2} workers) and Argo Rollouts $ARGO_ROLLOUTS_VERSION (10 rollout threads, 40 QPS), each at its defaults, on one plane"
 "$build/test/bench/bgo_peer_bench" --argo "$argo_bin" --audit-log "$BGO_PLANE_DIR/logs/audit.log" \
-  --sizes "${BGO_PEER_SIZES:-1,100,1000}" --workers "${BGO_PEER_WORKERS:-2}"
+  --sizes "${BGO_PEER_SIZES:-1,100,1000}" --workers "${BGO_PEER_WORKERS:-2}" \
+  --rss-csv "${BGO_PEER_RSS_CSV:-$build/peer-rss.csv}"

@@ -151,6 +151,17 @@ core::Status Informer::listAndReplace() {
     const auto page_start = clock_.now();
     log_->debug("informer {}{}: listing{}", gvr_.resource, where(), opts.continue_token.empty() ? "" : " (next page)");
     auto page = client_.list(gvr_, ns_, opts);
+    if (!page && page.error().is(ErrorCode::kGone) && !opts.continue_token.empty()) {
+      // The page token expired (etcd compacted past it) while the pages were read: paging again would
+      // race the compaction again on a large or slow list, so the rest comes as one full list, as
+      // client-go's pager does (FullListIfExpired). It replaces what the pages brought.
+      log_->info("informer {}{}: list page token expired after {} ms; listing everything at once", gvr_.resource,
+                 where(), millisSince(list_start));
+      opts.continue_token.clear();
+      opts.limit = 0;
+      listed.clear();
+      continue;
+    }
     if (!page) {
       log_->debug("informer {}{}: list failed after {} ms", gvr_.resource, where(), millisSince(page_start));
       return core::fail(page.error());

@@ -17,13 +17,18 @@
 //  - RSS and CPU seconds of the operator, idle and after the churn.
 // The plane's floor: the same N Deployments created by a plain client -> all available.
 //
+// With --rss-csv PATH each N adds a row (N, RSS idle and after the churn, both operators) to PATH,
+// and PATH.svg is drawn again from every row in it: RSS over N across runs.
+//
 //   bgo_peer_bench --argo PATH --audit-log PATH [--sizes 1,100] [--operator PATH] [--workers N (ours; default 2)]
+//                  [--rss-csv PATH]
 
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -486,6 +491,73 @@ std::string ratio(double ours, double argo) {
   return fmt::format("{:.2f}", ours / argo);
 }
 
+struct RssRow {
+  int n = 0;
+  double ours_idle = 0, ours_churned = 0, argo_idle = 0, argo_churned = 0;
+};
+
+// RSS after the churn over N (log scale) for both operators, one SVG, no dependencies.
+void drawRss(const std::vector<RssRow>& rows, const std::string& path) {
+  if (rows.empty()) return;
+  std::map<int, RssRow> by_n;  // the newest row per N
+  for (const auto& r : rows) by_n[r.n] = r;
+  double ymax = 0;
+  for (const auto& [n, r] : by_n) ymax = std::max({ymax, r.ours_churned, r.argo_churned});
+  ymax = std::ceil(ymax / 20) * 20 + 20;
+  const double w = 640, h = 360, l = 60, rgt = 130, top = 30, bot = 50;
+  const double xmax = std::max(1.0, std::log10(static_cast<double>(by_n.rbegin()->first)));
+  auto X = [&](int n) { return l + (w - l - rgt) * std::log10(static_cast<double>(std::max(n, 1))) / xmax; };
+  auto Y = [&](double v) { return h - bot - (h - top - bot) * v / ymax; };
+  std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="12">)""\n", w, h);
+  svg += fmt::format(R"(<text x="{}" y="18" font-size="14">RSS after N image changes (MiB), bluegreen-operator and Argo Rollouts</text>)""\n", l);
+  for (double v = 0; v <= ymax; v += 20) {
+    svg += fmt::format(R"(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#ddd"/><text x="{}" y="{:.1f}" text-anchor="end">{:.0f}</text>)""\n",
+                       l, w - rgt, Y(v), Y(v), l - 6, Y(v) + 4, v);
+  }
+  for (const auto& [n, r] : by_n) {
+    svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>)""\n", X(n), h - bot + 18, n);
+  }
+  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">N apps (log scale)</text>)""\n", (l + w - rgt) / 2, h - 12);
+  auto line = [&](auto get, const char* color, const char* label, double dy) {
+    std::string pts;
+    for (const auto& [n, r] : by_n) pts += fmt::format("{:.1f},{:.1f} ", X(n), Y(get(r)));
+    svg += fmt::format(R"(<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>)""\n", color, pts);
+    for (const auto& [n, r] : by_n) {
+      svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"/><text x="{:.1f}" y="{:.1f}" fill="{}">{:.0f}</text>)""\n",
+                         X(n), Y(get(r)), color, X(n) + 5, Y(get(r)) - 5, color, get(r));
+    }
+    svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)""\n", w - rgt + 10, top + 20 + dy, color, label);
+  };
+  line([](const RssRow& r) { return r.argo_churned; }, "#c0392b", "Argo Rollouts", 0);
+  line([](const RssRow& r) { return r.ours_churned; }, "#2471a3", "bluegreen-operator", 18);
+  svg += "</svg>\n";
+  std::ofstream(path) << svg;
+}
+
+// Adds this run's rows to the CSV and draws every row in it.
+void recordRss(const std::string& csv, const std::vector<RssRow>& now) {
+  std::vector<RssRow> rows;
+  {
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      RssRow r;
+      if (std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf", &r.n, &r.ours_idle, &r.ours_churned, &r.argo_idle,
+                      &r.argo_churned) == 5) {
+        rows.push_back(r);
+      }
+    }
+  }
+  rows.insert(rows.end(), now.begin(), now.end());
+  std::ofstream out(csv);
+  out << "n,ours_idle_mib,ours_after_churn_mib,argo_idle_mib,argo_after_churn_mib\n";
+  for (const auto& r : rows) {
+    out << fmt::format("{},{:.1f},{:.1f},{:.1f},{:.1f}\n", r.n, r.ours_idle, r.ours_churned, r.argo_idle, r.argo_churned);
+  }
+  drawRss(rows, csv + ".svg");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -493,12 +565,15 @@ int main(int argc, char** argv) {
   std::string argo_bin;
   std::string audit, workers;
   std::vector<int> sizes{1, 100};
+  std::string rss_csv;
+  std::vector<RssRow> rss_rows;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--operator") ours_bin = argv[i + 1];
     else if (a == "--argo") argo_bin = argv[i + 1];
     else if (a == "--audit-log") audit = argv[i + 1];
     else if (a == "--workers") workers = argv[i + 1];
+    else if (a == "--rss-csv") rss_csv = argv[i + 1];
     else if (a == "--sizes") {
       sizes.clear();
       std::stringstream in(argv[i + 1]);
@@ -558,6 +633,10 @@ int main(int argc, char** argv) {
     }
     fmt::print("\n");
     std::fflush(stdout);
+    rss_rows.push_back({n, o.idle.rss_mib, o.churned.rss_mib, a.idle.rss_mib, a.churned.rss_mib});
+    if (!rss_csv.empty()) recordRss(rss_csv, rss_rows);  // after every N: a later failure keeps it
+    if (!rss_csv.empty()) rss_rows.clear();
   }
+  if (!rss_csv.empty()) fmt::print("RSS over N: {} and {}.svg\n", rss_csv, rss_csv);
   return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "operator/informer/informer.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -174,6 +175,27 @@ TEST_F(InformerTest, ListsInPages) {
   ASSERT_TRUE(inf->waitForSync(5s));
   EXPECT_EQ(inf->size(), 25u);
   EXPECT_EQ(fake_.callCount(Verb::kList), 3u);
+}
+
+// etcd compacts past the list's start between every two pages (a large list on a busy server, or the
+// test plane's 10 s compaction): paging again would never finish; one full list does.
+TEST_F(InformerTest, AnExpiredPageTokenFallsBackToOneFullList) {
+  for (int i = 0; i < 25; ++i) create("ns", "cm" + std::to_string(100 + i));
+  options_.page_size = 10;
+  std::atomic<int> lists{0};
+  fake_.setFaultHook([&](const testing::Call& call) -> std::optional<core::Error> {
+    if (call.verb != Verb::kList || lists++ == 0) return std::nullopt;
+    json other{{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", "s" + std::to_string(lists.load())}}}};
+    (void)fake_.create(gvrs::kSecrets, "elsewhere", other);  // a newer resourceVersion, then compaction
+    fake_.compactHistory();
+    return std::nullopt;
+  });
+  auto inf = make();
+  inf->start();
+  ASSERT_TRUE(inf->waitForSync(5s)) << "paged again into the same expiry";
+  EXPECT_EQ(inf->size(), 25u);
+  EXPECT_EQ(fake_.callCount(Verb::kList), 3u) << "page 1, page 2 (410), one full list";
+  fake_.setFaultHook(nullptr);
 }
 
 TEST_F(InformerTest, DeliversAddUpdateDeleteInOrder) {
