@@ -11,7 +11,10 @@
 //     peak (VmHWM), threads, RSS per release added since the last step, and its writes from the
 //     audit log (0 when the copies are settled).
 //
-//   bgo_restart_bench [--source N] [--sizes 1000,5000,10000] [--seconds S] [--operator PATH]
+// --reuse NS takes NS as the settled source (a plane kept from an earlier run, started without its
+// controller manager: BGO_PLANE_COMPONENTS="etcd kube-apiserver") and adds copies to those there.
+//
+//   bgo_restart_bench [--source N] [--sizes 1000,5000,10000] [--seconds S] [--operator PATH] [--reuse NS]
 
 #include <signal.h>
 
@@ -21,6 +24,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -149,6 +153,40 @@ int copyInto(bgo::kube::KubeClient& c, const Source& src, const std::string& ns)
   return failed ? -1 : writes.load();
 }
 
+// Creates `n` releases in ns, lets the operator settle them, stops it, then stops the controller
+// manager so nothing but this benchmark writes from here on.
+bool settleSource(bgo::kube::KubeClient& c, const std::string& bin, const std::string& kubeconfig, const std::string& ns,
+                  int n, const std::string& log, const char* plane_dir) {
+  parallelFor(n, 8, [&](int i) {
+    auto r = c.create(gvrs::kBlueGreenReleases, ns, release(ns, fmt::format("r{:04d}", i)));
+    if (!r) fmt::print(stderr, "create: {}\n", r.error().describe());
+  });
+  {
+    auto op = bgo::itest::Subprocess::start({{bin, "--kubeconfig", kubeconfig, "--namespace", ns,
+                                              "--leader-elect=false", "--health-port", "0", "--metrics-port", "0"},
+                                             log, false, {}});
+    if (!op) {
+      fmt::print(stderr, "cannot start {}: {}\n", bin, op.error().describe());
+      return false;
+    }
+    if (!bgo::itest::eventually([&] { return allStable(c, ns, n); }, 900s, 1s)) {
+      fmt::print(stderr, "the source did not settle in 900 s\n");
+      return false;
+    }
+    std::this_thread::sleep_for(3s);  // the last scale-downs' status
+    (*op)->stop(20s);
+  }
+  std::ifstream pf(std::string(plane_dir) + "/pids/kube-controller-manager.pid");
+  pid_t kcm = 0;
+  pf >> kcm;
+  if (kcm <= 0 || ::kill(kcm, SIGTERM) != 0) {
+    fmt::print(stderr, "cannot stop the controller manager (pid file under {})\n", plane_dir);
+    return false;
+  }
+  std::this_thread::sleep_for(3s);
+  return true;
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -162,11 +200,13 @@ int main(int argc, char** argv) {
   std::vector<int> sizes{1000, 5000, 10000};
   int seconds = 60;
   std::string bin = BGO_OPERATOR_BIN;
+  std::string reuse;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--source") source_n = std::atoi(argv[i + 1]);
     else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
     else if (a == "--operator") bin = argv[i + 1];
+    else if (a == "--reuse") reuse = argv[i + 1];
     else if (a == "--sizes") {
       sizes.clear();
       std::stringstream in(argv[i + 1]);
@@ -190,58 +230,34 @@ int main(int argc, char** argv) {
   const std::string kubeconfig = bgo::itest::planeKubeconfig();
   const std::string audit_log = std::string(plane_dir) + "/logs/audit.log";
 
-  // 1. The source, settled by the operator itself.
-  bgo::itest::ScopedNamespace src_ns(c, "bench-restart", "restart-bench");
-  if (src_ns.error()) {
-    fmt::print(stderr, "namespace: {}\n", src_ns.error()->describe());
-    return 1;
+  // 1. The source, settled by the operator itself (or kept from an earlier run).
+  std::optional<bgo::itest::ScopedNamespace> scoped;
+  if (reuse.empty()) {
+    scoped.emplace(c, "bench-restart", "restart-bench");
+    if (scoped->error()) {
+      fmt::print(stderr, "namespace: {}\n", scoped->error()->describe());
+      return 1;
+    }
+    scoped->keep();  // the plane is private; it goes with the plane
   }
-  src_ns.keep();  // the plane is private; it goes with the plane
-  const std::string log = "/tmp/bgo-restart-bench-" + src_ns.name() + ".log";
-  fmt::print("restart benchmark: {} source releases in {}, sizes {}, {} s each; log {}\n", source_n, src_ns.name(),
-             fmt::join(sizes, ","), seconds, log);
+  const std::string source_ns = reuse.empty() ? scoped->name() : reuse;
+  const std::string log = "/tmp/bgo-restart-bench-" + source_ns + ".log";
+  fmt::print("restart benchmark: {} source releases in {}{}, sizes {}, {} s each; log {}\n", source_n, source_ns,
+             reuse.empty() ? "" : " (kept)", fmt::join(sizes, ","), seconds, log);
   std::fflush(stdout);
-  parallelFor(source_n, 8, [&](int i) {
-    auto r = c.create(gvrs::kBlueGreenReleases, src_ns.name(), release(src_ns.name(), fmt::format("r{:04d}", i)));
-    if (!r) fmt::print(stderr, "create: {}\n", r.error().describe());
-  });
-  {
-    auto op = bgo::itest::Subprocess::start({{bin, "--kubeconfig", kubeconfig, "--namespace", src_ns.name(),
-                                              "--leader-elect=false", "--health-port", "0", "--metrics-port", "0"},
-                                             log, false, {}});
-    if (!op) {
-      fmt::print(stderr, "cannot start {}: {}\n", bin, op.error().describe());
-      return 1;
-    }
-    if (!bgo::itest::eventually([&] { return allStable(c, src_ns.name(), source_n); }, 900s, 1s)) {
-      fmt::print(stderr, "the source did not settle in 900 s\n");
-      return 1;
-    }
-    std::this_thread::sleep_for(3s);  // the last scale-downs' status
-    (*op)->stop(20s);
-  }
-  // 2. Nothing else writes from here on.
-  {
-    std::ifstream pf(std::string(plane_dir) + "/pids/kube-controller-manager.pid");
-    pid_t kcm = 0;
-    pf >> kcm;
-    if (kcm <= 0 || ::kill(kcm, SIGTERM) != 0) {
-      fmt::print(stderr, "cannot stop the controller manager (pid file under {})\n", plane_dir);
-      return 1;
-    }
-    std::this_thread::sleep_for(3s);
-  }
+  if (reuse.empty() && !settleSource(c, bin, kubeconfig, source_ns, source_n, log, plane_dir)) return 1;
   Source src;
   for (const auto& gvr : {gvrs::kBlueGreenReleases, gvrs::kServices, gvrs::kDeployments, gvrs::kEndpointSlices,
                           gvrs::kIngressRoutes, gvrs::kPodDisruptionBudgets}) {
-    auto all = bgo::kube::listAll(c, gvr, src_ns.name());
+    auto all = bgo::kube::listAll(c, gvr, source_ns);
     if (!all) {
       fmt::print(stderr, "list {}: {}\n", gvr.resource, all.error().describe());
       return 1;
     }
     src.by_kind[gvr.resource] = all->items;
   }
-  if (!allStable(c, src_ns.name(), source_n)) {
+  source_n = static_cast<int>(src.by_kind[gvrs::kBlueGreenReleases.resource].size());
+  if (source_n == 0 || !allStable(c, source_ns, source_n)) {
     fmt::print(stderr, "the source is no longer settled\n");
     return 1;
   }
@@ -250,17 +266,18 @@ int main(int argc, char** argv) {
   fmt::print("\n{:>8} {:>10} {:>12} {:>12} {:>12} {:>8} {:>10} {:>9}\n", "releases", "copy s", "synced ms",
              "RSS MiB", "peak MiB", "threads", "+KiB/rel", "op writes");
   std::fflush(stdout);
-  int have = source_n;
+  int have = 0;  // every release on the plane: the operator watches all namespaces
+  if (auto all = bgo::kube::listAll(c, gvrs::kBlueGreenReleases, ""); all) have = static_cast<int>(all->items.size());
   int copies = 0;
   double prev_rss = 0;
   int prev_have = 0;
   for (int size : sizes) {
     const auto c0 = std::chrono::steady_clock::now();
     while (have + source_n <= size) {
-      const std::string ns = fmt::format("{}-c{}", src_ns.name(), copies++);
-      if (auto made = c.create(gvrs::kNamespaces, "", json{{"apiVersion", "v1"}, {"kind", "Namespace"},
-                                                            {"metadata", {{"name", ns}}}});
-          !made) {
+      const std::string ns = fmt::format("{}-c{}", source_ns, copies++);
+      auto made = c.create(gvrs::kNamespaces, "", json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
+      if (!made && made.error().is(bgo::core::ErrorCode::kAlreadyExists)) continue;  // a copy of an earlier run
+      if (!made) {
         fmt::print(stderr, "namespace {}: {}\n", ns, made.error().describe());
         return 1;
       }
@@ -277,6 +294,11 @@ int main(int argc, char** argv) {
                                                plog, false, {}});
       if (!op) {
         fmt::print(stderr, "cannot start {}: {}\n", bin, op.error().describe());
+        return 1;
+      }
+      if (!bgo::itest::eventually([&] { return bgo::itest::tailFile(plog, 400).find("caches synced") != std::string::npos; },
+                                  900s, 100ms)) {
+        fmt::print(stderr, "operator did not sync: {}\n", bgo::itest::tailFile(plog, 20));
         return 1;
       }
       auto size_of = [&] { return static_cast<long>(bgo::bench::fileSize(plog)); };

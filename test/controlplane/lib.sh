@@ -12,6 +12,9 @@ plane_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 plane_repo=$(git -C "$plane_here" rev-parse --show-toplevel 2>/dev/null || (cd "$plane_here/../.." && pwd))
 PLANE_DIR=${BGO_PLANE_DIR:-$plane_repo/build/plane}
 COMPONENTS=(etcd kube-apiserver kube-controller-manager nodesim)
+# BGO_PLANE_COMPONENTS="etcd kube-apiserver": start only those (a plane whose objects stay as written, for
+# the restart benchmark's settled copies; status.sh then reports the others stopped).
+if [[ -n ${BGO_PLANE_COMPONENTS:-} ]]; then read -r -a COMPONENTS <<< "$BGO_PLANE_COMPONENTS"; fi
 
 bin_of() { # component -> absolute path of its binary
   case $1 in

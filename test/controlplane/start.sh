@@ -110,9 +110,10 @@ args_of() {
       --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
       --service-cluster-ip-range 198.19.0.0/20 --endpoint-reconciler-type none \
       --allow-privileged=true --cert-dir "$pki" --profiling=false \
-      --etcd-compaction-interval 10s \
+      --etcd-compaction-interval "${BGO_PLANE_COMPACTION:-10s}" \
       ${BGO_PLANE_AUDIT:+--audit-policy-file "$PLANE_DIR/audit-policy.yaml" --audit-log-path "$PLANE_DIR/logs/audit.log" \
         --audit-log-maxsize 2000 --audit-log-maxbackup 1} ;;  # compaction 10s: old resourceVersions expire quickly, 410 paths are testable
+      # (BGO_PLANE_COMPACTION=5m, Kubernetes' default, for benchmarks whose lists of 10,000s take longer)
     kube-controller-manager) echo --kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authentication-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
       --authorization-kubeconfig "$PLANE_DIR/kube-controller-manager.kubeconfig" \
