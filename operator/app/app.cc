@@ -140,12 +140,11 @@ void App::registerHandlers() {
     }
     const auto& meta = o->value("metadata", nlohmann::json::object());
     const std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
-    for (const auto& r : cache_.releases()) {
-      const auto& rm = r->value("metadata", nlohmann::json::object());
+    for (const auto& r : cache_.list(kBlueGreenReleases, ns)) {  // that namespace's only: no decoding of all
       const auto& tcp = r->value("spec", nlohmann::json::object())
                             .value("routing", nlohmann::json::object())
                             .value("tcp", nlohmann::json::object());
-      if (rm.value("namespace", "") == ns && tcp.is_object() && tcp.value("existingIngressRouteTCP", "") == name) {
+      if (tcp.is_object() && tcp.value("existingIngressRouteTCP", "") == name) {
         enqueueKey(informer::objectKey(*r));
       }
     }
@@ -184,12 +183,12 @@ bool App::startCaches() {
   }
   log_->info("caches synced in {} ms ({} releases)",
              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count(),
-             cache_.releases().size());
+             cache_.releaseKeys().size());
   return true;
 }
 
 void App::enqueueAll() {
-  for (const auto& r : cache_.releases()) enqueueKey(informer::objectKey(*r));
+  for (const auto& k : cache_.releaseKeys()) enqueueKey(k);
 }
 
 void App::startWorkers() {

@@ -1,5 +1,7 @@
 #include "operator/app/informer_cache.h"
 
+#include <iterator>
+
 #include "operator/api/v1alpha1/types.h"
 
 namespace bgo::app {
@@ -135,11 +137,11 @@ informer::Informer* InformerCache::find(const core::Gvr& gvr, const std::string&
   return nullptr;
 }
 
-std::vector<std::shared_ptr<const nlohmann::json>> InformerCache::releases() const {
-  std::vector<std::shared_ptr<const nlohmann::json>> out;
+std::vector<std::string> InformerCache::releaseKeys() const {
+  std::vector<std::string> out;
   for (const auto& i : by_resource_.at(kBlueGreenReleases.resource)) {
-    auto items = i->list();
-    out.insert(out.end(), items.begin(), items.end());
+    auto keys = i->keys();
+    out.insert(out.end(), std::make_move_iterator(keys.begin()), std::make_move_iterator(keys.end()));
   }
   return out;
 }

@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -33,6 +34,7 @@
 #include <fmt/format.h>
 
 #include "bench/bench_common.h"
+#include "integration/support/http.h"
 #include "integration/support/namespace.h"
 #include "integration/support/plane.h"
 #include "integration/support/poll.h"
@@ -301,20 +303,34 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "operator did not sync: {}\n", bgo::itest::tailFile(plog, 20));
         return 1;
       }
-      auto size_of = [&] { return static_cast<long>(bgo::bench::fileSize(plog)); };
-      long last = -1;
-      auto quiet_since = std::chrono::steady_clock::now();
-      const auto p0 = std::chrono::steady_clock::now();
-      while (std::chrono::steady_clock::now() - p0 < 1800s) {
-        std::this_thread::sleep_for(1s);
-        const long now_size = size_of();
-        if (now_size != last) {
-          last = now_size;
-          quiet_since = std::chrono::steady_clock::now();
-        } else if (std::chrono::steady_clock::now() - quiet_since > 15s) {
-          break;
-        }
+      // Settled when its write counter held for 20 s (status writes are not logged, so the log cannot tell).
+      static const std::regex kPort("metrics=:([0-9]+)");
+      std::smatch m;
+      const std::string head = bgo::itest::tailFile(plog, 100000);
+      if (!std::regex_search(head, m, kPort)) {
+        fmt::print(stderr, "the priming run's log names no metrics port\n");
+        return 1;
       }
+      const int port = std::stoi(m[1]);
+      auto writes = [&] {
+        auto r = bgo::itest::httpGet("127.0.0.1", port, "/metrics");
+        double sum = 0;
+        if (!r || r->status != 200) return -1.0;
+        for (const char* verb : {"create", "update", "apply", "patch", "delete"}) {
+          sum += bgo::itest::metricSum(r->body, "rest_client_requests_total", {{"verb", verb}}).value_or(0);
+        }
+        return sum;
+      };
+      double last = -1;
+      int same = 0;
+      const auto p0 = std::chrono::steady_clock::now();
+      while (same < 10 && std::chrono::steady_clock::now() - p0 < 1800s) {
+        std::this_thread::sleep_for(2s);
+        const double now = writes();
+        same = now == last ? same + 1 : 0;
+        last = now;
+      }
+      fmt::print("  (priming: {:.0f} writes, {:.0f} s)\n", last, ms(std::chrono::steady_clock::now() - p0) / 1000);
       (*op)->stop(20s);
     }
     const auto w0 = Wall::now();
