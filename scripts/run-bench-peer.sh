@@ -21,7 +21,10 @@ export BGO_PLANE_DIR=${BGO_PEER_PLANE_DIR:-$root/build/plane-peer}
 
 # Argo's CRDs come from the module the controller was built from.
 argo_src=$(cd "$plane/argo-rollouts" &&
-  GOTOOLCHAIN=go$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod) GOFLAGS=-buildvcs=false go list -m -f '{{.Dir}}' github.com/argoproj/argo-rollouts)
+  GOTOOLCHAIN=go$(sed -n 's/^go \([0-9.]*\)$/\1/p' go.mod) GOFLAGS=-buildvcs=false \
+    go mod download -json github.com/argoproj/argo-rollouts | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+# (go list -m names no Dir for a module the cache lacks, e.g. once the binary is cached and the sources are not)
+[[ -d $argo_src/manifests/crds ]] || { echo "run-bench-peer.sh: Argo Rollouts' CRDs not found (module dir: '$argo_src')" >&2; exit 1; }
 kubectl apply --server-side --force-conflicts -k "$argo_src/manifests/crds/" >/dev/null
 
 echo "== peer: bluegreen-operator (${BGO_PEER_WORKERS:-2} workers) and Argo Rollouts $ARGO_ROLLOUTS_VERSION (10 rollout threads, 40 QPS), each at its defaults, on one plane"
