@@ -5,7 +5,7 @@
 # Prints figures; asserts none. Usage: run-bench-peer.sh <build-dir>
 # Env: BGO_PEER_SIZES (default 1,100,1000), BGO_PEER_PLANE_DIR (default <repo>/build/plane-peer),
 #      BGO_PEER_WORKERS (this operator's --workers, default 2),
-#      BGO_PEER_RSS_CSV (rows of RSS over N, added to across runs and drawn as <it>.svg; default
+#      BGO_PEER_RSS_CSV (rows of RSS over N, added to across runs and drawn beside it as .svg; default
 #      <build-dir>/peer-rss.csv; docs/perf/peer-rss.csv holds the runs quoted in docs/performance.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

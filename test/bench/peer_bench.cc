@@ -18,7 +18,8 @@
 // The plane's floor: the same N Deployments created by a plain client -> all available.
 //
 // With --rss-csv PATH each N adds a row (N, RSS idle and after the churn, both operators) to PATH,
-// and PATH.svg is drawn again from every row in it: RSS over N across runs.
+// and PATH's .svg twin is drawn again from every row in it: RSS over N across runs (--draw PATH only
+// draws).
 //
 //   bgo_peer_bench --argo PATH --audit-log PATH [--sizes 1,100] [--operator PATH] [--workers N (ours; default 2)]
 //                  [--rss-csv PATH]
@@ -526,12 +527,17 @@ void drawRss(const std::vector<RssRow>& rows, const std::string& path) {
       svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"/><text x="{:.1f}" y="{:.1f}" fill="{}">{:.0f}</text>)""\n",
                          X(n), Y(get(r)), color, X(n) + 5, Y(get(r)) - 5, color, get(r));
     }
-    svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)""\n", w - rgt + 10, top + 20 + dy, color, label);
+    svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)""\n", w - rgt + 10, top + 70 + dy, color, label);
   };
   line([](const RssRow& r) { return r.argo_churned; }, "#c0392b", "Argo Rollouts", 0);
   line([](const RssRow& r) { return r.ours_churned; }, "#2471a3", "bluegreen-operator", 18);
   svg += "</svg>\n";
   std::ofstream(path) << svg;
+}
+
+std::string svgPath(const std::string& csv) {
+  const bool dot_csv = csv.size() > 4 && csv.compare(csv.size() - 4, 4, ".csv") == 0;
+  return (dot_csv ? csv.substr(0, csv.size() - 4) : csv) + ".svg";
 }
 
 // Adds this run's rows to the CSV and draws every row in it.
@@ -555,7 +561,7 @@ void recordRss(const std::string& csv, const std::vector<RssRow>& now) {
   for (const auto& r : rows) {
     out << fmt::format("{},{:.1f},{:.1f},{:.1f},{:.1f}\n", r.n, r.ours_idle, r.ours_churned, r.argo_idle, r.argo_churned);
   }
-  drawRss(rows, csv + ".svg");
+  drawRss(rows, svgPath(csv));
 }
 
 }  // namespace
@@ -574,6 +580,10 @@ int main(int argc, char** argv) {
     else if (a == "--audit-log") audit = argv[i + 1];
     else if (a == "--workers") workers = argv[i + 1];
     else if (a == "--rss-csv") rss_csv = argv[i + 1];
+    else if (a == "--draw") {  // only redraw the SVG of a CSV
+      recordRss(argv[i + 1], {});
+      return 0;
+    }
     else if (a == "--sizes") {
       sizes.clear();
       std::stringstream in(argv[i + 1]);
@@ -637,6 +647,6 @@ int main(int argc, char** argv) {
     if (!rss_csv.empty()) recordRss(rss_csv, rss_rows);  // after every N: a later failure keeps it
     if (!rss_csv.empty()) rss_rows.clear();
   }
-  if (!rss_csv.empty()) fmt::print("RSS over N: {} and {}.svg\n", rss_csv, rss_csv);
+  if (!rss_csv.empty()) fmt::print("RSS over N: {} and {}\n", rss_csv, svgPath(rss_csv));
   return 0;
 }
