@@ -1,5 +1,6 @@
 #include "integration/support/plane.h"
 
+#include "integration/support/poll.h"
 #include "integration/support/subprocess.h"
 
 #include <cstdlib>
@@ -31,6 +32,22 @@ std::string applyCrdsOnce(const std::string& source_dir) {
                         std::chrono::seconds(60));
     if (!r) error = r.error().describe();
     else if (r->exit_code != 0) error = "kubectl apply -k crds/ failed: " + r->output;
+    if (!error.empty()) return;
+    // A CRD created a moment ago can answer 404 for a while: wait until its resource is served.
+    auto client = planeClient();
+    if (!client) {
+      error = client.error().describe();
+      return;
+    }
+    core::Status last;
+    const bool served = eventually([&] {
+      kube::ListOptions one;
+      one.limit = 1;
+      auto l = (*client)->list(core::gvrs::kBlueGreenReleases, "default", one);
+      last = l ? core::Status{} : core::fail(l.error());
+      return l.ok();
+    }, std::chrono::seconds(30), std::chrono::milliseconds(100));
+    if (!served) error = "bluegreenreleases not served 30 s after kubectl apply -k crds/: " + last.error().describe();
   });
   return error;
 }
