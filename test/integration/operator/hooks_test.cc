@@ -179,7 +179,9 @@ TEST_F(HookTest, PostSwitchFailureSwitchesBackAtOnceThenRunsTheDownStepOfTheRevi
   setImage(kImage2, {{"hooks", {{"postSwitch", json::array({hook("check", "echo no >&2; exit 1")})},
                                 {"onRollback", json::array({hook("down", "exit 0")})}}}});
   ASSERT_TRUE(waitFor("main route on green", [&] { return routeService() == name_ + "-green"; }, 60s));
-  const std::string rev2 = status()["history"][0].value("revision", "");
+  // Green's revision, not history[0]'s: the check may have failed and the switch back already happened.
+  const std::string rev2 = status()["colors"]["green"].value("revision", "");
+  ASSERT_FALSE(rev2.empty());
   const std::string check = bluegreen::hookJobName(name_, rev2, api::HookKind::kPostSwitch, "check");
   const std::string down = bluegreen::hookJobName(name_, rev2, api::HookKind::kOnRollback, "down");
   ASSERT_TRUE(waitFor("the postSwitch Job", [&] { return get(kJobs, check).is_object(); }, 30s));
